@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what strata needs to build (and, with --test, to test) from
+# Debian 12's packages. Safe to run again: it only calls apt-get when a
+# package is missing.
+set -euo pipefail
+
+build_pkgs=(cmake ninja-build g++ pkg-config libarchive-dev libssl-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libzstd-dev zlib1g-dev
+  busybox-static)
+# The integration tests read strata's output with the real OCI tools and
+# serve ADD URLs from a loopback python3 http.server.
+test_pkgs=(googletest libgtest-dev libgmock-dev clang libclang-rt-dev
+  skopeo umoci python3 xz-utils bzip2 zstd)
+
+pkgs=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
