@@ -1,0 +1,75 @@
+#include "build/run.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "build/executor.h"
+#include "build/outputs.h"
+#include "image/local_images.h"
+#include "store/store.h"
+
+namespace strata::build {
+
+using base::Result;
+
+namespace {
+
+base::Status WriteMetadata(const std::string& path, const BuiltImage& img,
+                           const BuildOptions& options) {
+  nlohmann::ordered_json j;
+  j["containerimage.config.digest"] = img.parsed.config.digest.ToString();
+  j["containerimage.digest"] = img.manifest.digest.ToString();
+  nlohmann::ordered_json desc;
+  desc["mediaType"] = img.manifest.media_type;
+  desc["digest"] = img.manifest.digest.ToString();
+  desc["size"] = img.manifest.size;
+  j["containerimage.descriptor"] = desc;
+  std::vector<std::string> names;
+  for (const image::Reference& t : options.tags) names.push_back(t.ToString());
+  if (!names.empty()) j["image.name"] = base::Join(names, ",");
+  return base::WriteFileAtomic(path, j.dump(2) + "\n");
+}
+
+}  // namespace
+
+Result<BuildSummary> BuildAndExport(const BuildOptions& options,
+                                    ProgressSink& progress) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                          store::Store::Open(options.root));
+  // Shared: builds run side by side; prune waits for them.
+  STRATA_ASSIGN_OR_RETURN(store::StoreLock lock, store->Lock(false));
+  STRATA_ASSIGN_OR_RETURN(BuildResult result,
+                          RunBuild(options, *store, progress));
+  const BuiltImage& img = result.image;
+
+  int id = progress.Start("exporting to image");
+  progress.Status(id, "exporting layers done");
+  progress.Status(id, "writing image " + img.parsed.config.digest.ToString() +
+                          " done");
+  LayerCache layers(*store);
+  base::Status exported =
+      ExportOutputs(*store, layers, img, options.outputs, options.tags);
+  if (!exported) {
+    progress.Error(id, exported.error().message());
+    return std::move(exported).error();
+  }
+  for (const image::Reference& t : options.tags) {
+    progress.Status(id, "naming to " + t.ToString() + " done");
+  }
+  progress.Done(id);
+
+  if (!options.iidfile.empty()) {
+    STRATA_TRY(base::WriteFileAtomic(options.iidfile,
+                                     img.parsed.config.digest.ToString()));
+  }
+  if (!options.metadata_file.empty()) {
+    STRATA_TRY(WriteMetadata(options.metadata_file, img, options));
+  }
+  BuildSummary summary;
+  summary.image_id = img.parsed.config.digest.ToString();
+  summary.manifest_digest = img.manifest.digest.ToString();
+  summary.warnings = std::move(result.warnings);
+  return summary;
+}
+
+}  // namespace strata::build

@@ -1,0 +1,61 @@
+// What the executor's step handlers share: the store, the cache, unpacked
+// layers and how new layers are written.
+#ifndef STRATA_BUILD_STEP_CONTEXT_H_
+#define STRATA_BUILD_STEP_CONTEXT_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/digest.h"
+#include "base/result.h"
+#include "build/layer_cache.h"
+#include "build/progress.h"
+#include "cache/cache.h"
+#include "layer/view.h"
+#include "layer/writer.h"
+#include "store/store.h"
+
+namespace strata::build {
+
+/// Shared by every step of a build. All members are thread-safe.
+struct StepContext {
+  const store::Store& store;
+  cache::Index cache;
+  LayerCache& layers;
+  ProgressSink& progress;
+  layer::WriterOptions writer;
+  /// The layer compression, part of every layer step's cache key.
+  std::string compression_key;
+};
+
+/// What a step left: a new layer, or none (nothing changed).
+struct StepOutcome {
+  std::optional<Layer> layer;
+  bool cached = false;
+};
+
+/// Writes a new layer into the store with `fill`; a layer `fill` added no
+/// entry to is dropped (nullopt), as BuildKit drops empty diffs.
+base::Result<std::optional<Layer>> WriteNewLayer(
+    const StepContext& ctx,
+    const std::function<base::Status(layer::LayerWriter&)>& fill);
+
+/// Looks `key` up unless `no_cache`; on a miss runs `make` and records its
+/// result under `key`.
+base::Result<StepOutcome> CachedStep(
+    const StepContext& ctx, const base::Digest& key, bool no_cache,
+    const std::function<base::Result<std::optional<Layer>>()>& make);
+
+/// A read view of `layers` (unpacking any not unpacked yet).
+base::Result<layer::LayeredView> ViewOf(const StepContext& ctx,
+                                        const std::vector<Layer>& layers);
+
+/// Reads a small file from a view, nullopt if it does not exist.
+base::Result<std::optional<std::string>> ReadViewFile(
+    const layer::LayeredView& view, const std::string& path);
+
+}  // namespace strata::build
+
+#endif  // STRATA_BUILD_STEP_CONTEXT_H_
