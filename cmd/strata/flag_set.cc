@@ -139,6 +139,11 @@ base::Result<std::vector<std::string>> FlagSet::Parse(
   return positional;
 }
 
+namespace {
+// Longer flag columns get their description on the next line.
+constexpr size_t kMaxFlagColumn = 36;
+}  // namespace
+
 std::string FlagSet::Help() const {
   std::vector<std::pair<std::string, std::string>> rows;
   size_t width = 0;
@@ -147,11 +152,17 @@ std::string FlagSet::Help() const {
         f.short_name ? base::StrCat("  -", f.short_name, ", --", f.name)
                      : base::StrCat("      --", f.name);
     if (!f.value_name.empty()) base::StrAppend(left, " ", f.value_name);
-    width = std::max(width, left.size());
+    if (left.size() <= kMaxFlagColumn) width = std::max(width, left.size());
     rows.emplace_back(std::move(left), f.help);
   }
   std::string out;
   for (const auto& [left, help] : rows) {
+    if (left.size() > width) {
+      // One long flag must not push every description off the screen.
+      base::StrAppend(out, left, "\n", std::string(width + 3, ' '), help,
+                      "\n");
+      continue;
+    }
     base::StrAppend(out, left, std::string(width - left.size() + 3, ' '),
                     help, "\n");
   }

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "build/assemble.h"
@@ -128,6 +129,9 @@ class Executor {
   std::optional<CopySource> context_;
 
   std::mutex mu_;
+  // Base references whose metadata load was shown: BuildKit shows each
+  // once per build, however many stages use it.
+  std::set<std::string> shown_metadata_;
   std::map<int, StageResult> results_;
 };
 
@@ -204,7 +208,13 @@ Result<StageResult> Executor::StartStage(
     r.state.cmd_set = false;
   } else {
     int id = -1;
+    bool first_use = false;
     if (!sp.scratch) {
+      std::string key = sp.base + "|" + sp.platform.ToString();
+      std::lock_guard<std::mutex> lock(mu_);
+      first_use = shown_metadata_.insert(key).second;
+    }
+    if (first_use) {
       id = progress_.Start("[internal] load metadata for " +
                            DisplayRef(sp.base));
     }

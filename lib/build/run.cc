@@ -53,8 +53,13 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
     progress.Error(id, exported.error().message());
     return std::move(exported).error();
   }
+  // Only the local store is "named to"; outputs carry the names inside.
+  bool tags_store = options.outputs.empty();
+  for (const OutputSpec& o : options.outputs) {
+    if (o.type == "image") tags_store = true;
+  }
   for (const image::Reference& t : options.tags) {
-    progress.Status(id, "naming to " + t.ToString() + " done");
+    if (tags_store) progress.Status(id, "naming to " + t.ToString() + " done");
   }
   progress.Done(id);
 
