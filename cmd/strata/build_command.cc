@@ -116,7 +116,13 @@ void DeclareFlags(FlagSet& flags, RawFlags& raw) {
   flags.Bool("no-cache", 0, &raw.no_cache, "Do not use the build cache");
   flags.StringList("platform", 0, &raw.platforms, "OS/ARCH[/VARIANT]",
                    "Target platform (default: the host's)",
-                   Check(image::ParsePlatform));
+                   [](const std::string& value) -> base::Status {
+                     // docker also accepts a comma-separated list.
+                     for (const std::string& one : base::Split(value, ',')) {
+                       STRATA_TRY(image::ParsePlatform(one));
+                     }
+                     return base::OkStatus();
+                   });
   flags.StringList("label", 0, &raw.labels, "KEY=VALUE",
                    "Set an image label (repeatable)", Check(build::ParseLabel));
   flags.String("iidfile", 0, &raw.iidfile, "FILE",

@@ -431,6 +431,12 @@ Result<BuildResult> RunBuild(const BuildOptions& options,
     return std::move(dockerfile).error();
   }
   progress.Done(id);
+  if (options.platforms.size() > 1) {
+    // Said plainly rather than quietly building only the first platform.
+    return MakeError(Code::kUnsupported,
+                     "building several platforms at once is not available "
+                     "yet: run one build per --platform");
+  }
   image::Platform platform = options.platforms.empty()
                                  ? image::HostPlatform()
                                  : options.platforms.front();

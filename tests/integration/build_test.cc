@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "build_fixture.h"
@@ -236,6 +237,108 @@ TEST_F(BuildTest, ConcurrentBuildsShareAStoreRoot) {
   CommandResult images = RunStrata({"images", "--root", root()});
   EXPECT_NE(images.out.find("c/a"), std::string::npos) << images.out;
   EXPECT_NE(images.out.find("c/b"), std::string::npos) << images.out;
+}
+
+TEST_F(BuildTest, IndexInALayoutResolvesToTheRequestedPlatform) {
+  // Two single-platform layouts merged into one layout whose tag names an
+  // image index, as a multi-platform base looks on disk.
+  Write("Dockerfile", "FROM scratch\nARG TARGETARCH\nCOPY $TARGETARCH.txt /arch\n");
+  Write("arm64.txt", "arm");
+  Write("amd64.txt", "amd");
+  nlohmann::json manifests = nlohmann::json::array();
+  for (std::string arch : {"arm64", "amd64"}) {
+    std::string one = path("one-" + arch);
+    MustBuild({"--platform", "linux/" + arch, "--output",
+               "type=oci,dest=" + one + "/"});
+    fs::create_directories(path("multi/blobs/sha256"));
+    for (const auto& blob : fs::directory_iterator(one + "/blobs/sha256")) {
+      fs::copy(blob.path(), path("multi/blobs/sha256") / blob.path().filename(),
+               fs::copy_options::skip_existing);
+    }
+    dir_.WriteFile("multi/oci-layout", *base::ReadFile(one + "/oci-layout"));
+    auto index = nlohmann::json::parse(*base::ReadFile(one + "/index.json"));
+    nlohmann::json d = index["manifests"][0];
+    d.erase("annotations");
+    d["platform"] = {{"architecture", arch}, {"os", "linux"}};
+    manifests.push_back(d);
+  }
+  nlohmann::json nested = {{"schemaVersion", 2},
+                           {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                           {"manifests", manifests}};
+  std::string nested_text = nested.dump();
+  base::Digest nested_digest = base::Digest::Of(nested_text);
+  dir_.WriteFile("multi/blobs/sha256/" + nested_digest.hex(), nested_text);
+  nlohmann::json top = {
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.index.v1+json"},
+      {"manifests",
+       {{{"mediaType", "application/vnd.oci.image.index.v1+json"},
+         {"digest", nested_digest.ToString()},
+         {"size", nested_text.size()},
+         {"annotations", {{"org.opencontainers.image.ref.name", "multi"}}}}}}};
+  dir_.WriteFile("multi/index.json", top.dump());
+
+  Write("Dockerfile", "FROM base\n");
+  std::string context = "base=oci-layout://" + path("multi") + ":multi";
+  for (std::string arch : {"arm64", "amd64"}) {
+    MustBuild({"--build-context", context, "--platform", "linux/" + arch,
+               "--output", "type=local,dest=" + path("fs-" + arch)});
+    EXPECT_EQ(*base::ReadFile(path("fs-" + arch + "/arch")),
+              arch == "arm64" ? "arm" : "amd");
+  }
+  CommandResult none = Build({"--build-context", context, "--platform",
+                              "linux/s390x", "-q"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("linux/s390x"), std::string::npos) << none.err;
+  EXPECT_TRUE(none.err.find('\n') == none.err.size() - 1) << none.err;
+}
+
+TEST_F(BuildTest, SeveralPlatformsAtOnceAreRefusedPlainly) {
+  Write("Dockerfile", "FROM scratch\n");
+  CommandResult r = Build({"--platform", "linux/amd64,linux/arm64", "-q"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("several platforms"), std::string::npos) << r.err;
+}
+
+TEST_F(BuildTest, UnusedBuildArgIsWarnedLikeDocker) {
+  Write("Dockerfile", "FROM scratch\nARG USED\nLABEL used=$USED\n");
+  CommandResult r = MustBuild({"--build-arg", "USED=1", "--build-arg",
+                               "NOPE=2"});
+  EXPECT_NE(r.err.find("[Warning] One or more build-args [NOPE] were not "
+                       "consumed"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("[USED]"), std::string::npos) << r.err;
+}
+
+TEST_F(BuildTest, BaseLayersAreUnpackedOncePerStore) {
+  Write("Dockerfile", "FROM scratch\nCOPY etc/ /etc/\n");
+  Write("etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:7:7::/:/bin/sh\n");
+  Write("etc/group", "root:x:0:\napp:x:7:\n");
+  MustBuild({"-t", "local/users:1"});
+  fs::remove_all(ctx());
+  // Two builds on that base, each reading its files (--chown by name).
+  struct stat first {};
+  for (int i = 0; i < 2; ++i) {
+    Write("Dockerfile", "FROM local/users:1\nCOPY --chown=app f /f\n");
+    Write("f", "build " + std::to_string(i));
+    CommandResult r = MustBuild({"--output",
+                                 "type=local,dest=" + path("fs")});
+    std::vector<std::string> base_dirs;
+    for (const auto& e : fs::directory_iterator(root() + "/layers")) {
+      if (fs::exists(e.path() / "etc/passwd")) base_dirs.push_back(e.path());
+    }
+    ASSERT_EQ(base_dirs.size(), 1u);
+    struct stat st {};
+    ASSERT_EQ(::stat((base_dirs[0] + "/etc/passwd").c_str(), &st), 0);
+    if (i == 0) {
+      first = st;
+    } else {
+      // The very same unpacked file, not a second extraction.
+      EXPECT_EQ(st.st_ino, first.st_ino);
+      EXPECT_EQ(st.st_mtim.tv_nsec, first.st_mtim.tv_nsec);
+    }
+  }
 }
 
 }  // namespace
