@@ -32,6 +32,7 @@ struct RawFlags {
   bool no_cache = false;
   std::vector<std::string> platforms;
   std::vector<std::string> labels;
+  std::vector<std::string> annotations;
   std::string iidfile;
   std::string progress = "auto";
   bool quiet = false;
@@ -125,6 +126,9 @@ void DeclareFlags(FlagSet& flags, RawFlags& raw) {
                    });
   flags.StringList("label", 0, &raw.labels, "KEY=VALUE",
                    "Set an image label (repeatable)", Check(build::ParseLabel));
+  flags.StringList("annotation", 0, &raw.annotations, "[manifest:]KEY=VALUE",
+                   "Add an annotation to the image manifest (repeatable)",
+                   Check(build::ParseAnnotation));
   flags.String("iidfile", 0, &raw.iidfile, "FILE",
                "Write the image ID (config digest) to FILE");
   flags.String("progress", 0, &raw.progress, "MODE",
@@ -189,6 +193,10 @@ base::Result<build::BuildOptions> ToOptions(const RawFlags& raw,
                               image::ParsePlatform(one));
       opts.platforms.push_back(std::move(platform));
     }
+  }
+  for (const std::string& a : raw.annotations) {
+    STRATA_ASSIGN_OR_RETURN(auto annotation, build::ParseAnnotation(a));
+    opts.annotations[annotation.first] = annotation.second;
   }
   for (const std::string& l : raw.labels) {
     STRATA_ASSIGN_OR_RETURN(auto label, build::ParseLabel(l));

@@ -28,6 +28,7 @@ base::Result<BuiltImage> AssembleImage(const store::Store& store,
                      static_cast<int64_t>(config_json.size()), {},
                      std::nullopt};
   for (const Layer& l : layers) manifest.layers.push_back(l.blob);
+  manifest.annotations = options.annotations;
   std::string manifest_json = image::ToJson(manifest);
   STRATA_ASSIGN_OR_RETURN(base::Digest manifest_digest,
                           store.PutBlob(manifest_json));

@@ -49,6 +49,27 @@ base::Result<std::pair<std::string, std::string>> ParseLabel(
   return std::pair(key, value);
 }
 
+base::Result<std::pair<std::string, std::string>> ParseAnnotation(
+    std::string_view text) {
+  size_t eq = text.find('=');
+  if (eq == std::string_view::npos) {
+    return base::MakeError(base::Code::kInvalidArgument, "invalid annotation \"",
+                           text, "\": expected [manifest:]KEY=VALUE");
+  }
+  std::string_view key = text.substr(0, eq);
+  if (size_t colon = key.find(':'); colon != std::string_view::npos) {
+    std::string_view type = key.substr(0, colon);
+    if (type != "manifest") {
+      return base::MakeError(
+          base::Code::kInvalidArgument, "annotation type \"", type,
+          "\" is not supported: strata annotates the image manifest only");
+    }
+    key = key.substr(colon + 1);
+  }
+  STRATA_TRY(CheckKey(std::string(key), "annotation key"));
+  return std::pair(std::string(key), std::string(text.substr(eq + 1)));
+}
+
 base::Result<std::vector<std::string>> SplitCsvFields(std::string_view text) {
   std::vector<std::string> fields;
   std::string cur;

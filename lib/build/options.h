@@ -42,6 +42,8 @@ struct BuildOptions {
   bool no_cache = false;
   std::vector<image::Platform> platforms;
   std::map<std::string, std::string> labels;
+  /// --annotation: annotations of the image manifest.
+  std::map<std::string, std::string> annotations;
   std::string iidfile;
   Progress progress = Progress::kAuto;
   bool quiet = false;
@@ -71,7 +73,13 @@ base::Result<std::optional<std::pair<std::string, std::string>>> ParseBuildArg(
     std::string_view text,
     std::optional<std::string> (*lookup_env)(const std::string&));
 
+/// `--annotation [manifest:]KEY=VALUE` (buildx's spelling). Other targets
+/// (index, descriptors) are refused: strata writes single-platform images.
+base::Result<std::pair<std::string, std::string>> ParseAnnotation(
+    std::string_view text);
+
 /// Parses a `--label` value: `KEY=VALUE` or `KEY` (empty value).
+
 base::Result<std::pair<std::string, std::string>> ParseLabel(
     std::string_view text);
 

@@ -341,5 +341,21 @@ TEST_F(BuildTest, BaseLayersAreUnpackedOncePerStore) {
   }
 }
 
+TEST_F(BuildTest, AnnotationsGoOnTheManifest) {
+  Write("Dockerfile", "FROM scratch\nCOPY a /\n");
+  Write("a", "a");
+  MustBuild({"--annotation", "org.opencontainers.image.source=https://x.test",
+             "--annotation", "manifest:org.example.note=hi", "--output",
+             "type=oci,dest=" + path("out") + "/"});
+  LayoutImage img = ReadLayout(path("out"));
+  EXPECT_EQ(img.manifest.annotations,
+            (std::map<std::string, std::string>{
+                {"org.example.note", "hi"},
+                {"org.opencontainers.image.source", "https://x.test"}}));
+  CommandResult bad = Build({"--annotation", "index:k=v"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--annotation"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace strata::testing

@@ -96,3 +96,25 @@ TEST(EnumsTest, ProgressAndNetwork) {
 
 }  // namespace
 }  // namespace strata::build
+
+namespace strata::build {
+namespace {
+
+TEST(ParseAnnotationTest, ManifestAnnotationsAndRefusals) {
+  auto plain = ParseAnnotation("org.opencontainers.image.title=app");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->first, "org.opencontainers.image.title");
+  EXPECT_EQ(plain->second, "app");
+  auto typed = ParseAnnotation("manifest:k=a=b");
+  ASSERT_TRUE(typed);
+  EXPECT_EQ(typed->first, "k");
+  EXPECT_EQ(typed->second, "a=b");
+  EXPECT_FALSE(ParseAnnotation("novalue"));
+  EXPECT_FALSE(ParseAnnotation("=v"));
+  auto index = ParseAnnotation("index:k=v");
+  ASSERT_FALSE(index);
+  EXPECT_NE(index.error().message().find("\"index\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace strata::build
