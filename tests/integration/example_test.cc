@@ -250,5 +250,46 @@ TEST_F(BuildTest, EveryOutputTypeOfOneBuildReadsBack) {
   EXPECT_EQ(nlohmann::json::parse(saved.out)["Digest"], manifest);
 }
 
+TEST_F(BuildTest, IndependentStagesRunInParallel) {
+  NeedTools({"python3"});
+  // A server that answers each request after a second, several at a time:
+  // two stages fetching from it overlap only if they run side by side.
+  dir_.WriteFile("slow.py",
+                 "import http.server, time\n"
+                 "class H(http.server.BaseHTTPRequestHandler):\n"
+                 "    def do_GET(self):\n"
+                 "        time.sleep(1)\n"
+                 "        body = self.path.encode()\n"
+                 "        self.send_response(200)\n"
+                 "        self.send_header('Content-Length', str(len(body)))\n"
+                 "        self.end_headers()\n"
+                 "        self.wfile.write(body)\n"
+                 "    def log_message(self, *args):\n"
+                 "        pass\n"
+                 "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+                 "print('port', s.server_address[1], flush=True)\n"
+                 "s.serve_forever()\n");
+  BackgroundProcess server({"python3", path("slow.py")});
+  ASSERT_TRUE(server.started());
+  std::optional<std::string> line = server.WaitForLine("port ", 20s);
+  ASSERT_TRUE(line.has_value()) << server.output();
+  std::string base = "http://127.0.0.1:" + line->substr(5);
+  Write("Dockerfile", "FROM scratch AS a\nADD " + base + "/a /a\n"
+                      "FROM scratch AS b\nADD " + base + "/b /b\n"
+                      "FROM scratch\nCOPY --from=a /a /a\n"
+                      "COPY --from=b /b /b\n");
+  CommandResult r = MustBuild({"--output", "type=local,dest=" + path("fs")});
+  EXPECT_EQ(*base::ReadFile(path("fs/a")), "/a");
+  EXPECT_EQ(*base::ReadFile(path("fs/b")), "/b");
+  // Both fetches started before either finished.
+  size_t start_a = r.err.find("[a 1/1] ADD");
+  size_t start_b = r.err.find("[b 1/1] ADD");
+  ASSERT_NE(start_a, std::string::npos) << r.err;
+  ASSERT_NE(start_b, std::string::npos) << r.err;
+  size_t first_done = r.err.find(" DONE 1.", std::min(start_a, start_b));
+  ASSERT_NE(first_done, std::string::npos) << r.err;
+  EXPECT_LT(std::max(start_a, start_b), first_done) << r.err;
+}
+
 }  // namespace
 }  // namespace strata::testing
