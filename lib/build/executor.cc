@@ -269,7 +269,10 @@ Status Executor::RunStep(int stage, DispatchedStep& step, StageState& state,
     outcome = ExecWorkdir(*ctx_, in, state, fs, &key);
   } else if (const auto* run =
                  std::get_if<dockerfile::RunCommand>(&step.command)) {
-    outcome = ExecRun(*ctx_, in, *run, state, fs, &key);
+    outcome = ExecRun(*ctx_, in, *run, state, fs, id, &key);
+    if (outcome) {
+      step.history = MakeHistory(RunHistoryText(*run, state), true, true);
+    }
   } else {
     outcome = ExecCopy(*ctx_, in, step.command, state, fs, &key);
     if (outcome) step.history = MakeHistory(CopyHistory(step.command), true, true);

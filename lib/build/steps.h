@@ -50,11 +50,16 @@ base::Result<StepOutcome> ExecCopy(const StepContext& ctx,
                                    const StageState& state, const StageFs& fs,
                                    base::Digest* key);
 
-/// RUN.
+/// RUN, in lib/sandbox. The command's output goes to the progress log of
+/// `progress_id`.
 base::Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
                                   const dockerfile::RunCommand& run,
                                   const StageState& state, const StageFs& fs,
-                                  base::Digest* key);
+                                  int progress_id, base::Digest* key);
+
+/// RUN's history text as BuildKit writes it ("RUN |1 A=b /bin/sh -c ...").
+std::string RunHistoryText(const dockerfile::RunCommand& run,
+                           const StageState& state);
 
 }  // namespace strata::build
 

@@ -77,9 +77,10 @@ INSTANTIATE_TEST_SUITE_P(
       return "case" + std::to_string(info.index);
     });
 
-TEST(CliTest, RunStepSaysWhatIsMissing) {
+TEST(CliTest, RunMountSaysWhatIsMissing) {
   ScopedTempDir dir;
-  dir.WriteFile("ctx/Dockerfile", "FROM scratch\nRUN true\n");
+  dir.WriteFile("ctx/Dockerfile",
+                "FROM scratch\nRUN --mount=type=cache,target=/c true\n");
   CommandResult r = RunStrata({"build", "--root", dir.path() + "/root",
                                "-q", dir.path() + "/ctx"});
   EXPECT_EQ(r.exit_code, 1);

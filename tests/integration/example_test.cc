@@ -95,6 +95,10 @@ TEST_F(BuildTest, HelloExampleOnABusyboxLayout) {
             *base::ReadFile(SourceDir() +
                             "/testdata/examples/hello/site/index.html"));
   EXPECT_EQ(fs::read_symlink(rootfs + "/bin/sh"), "busybox");
+  // Written by a RUN step of the site stage, in the sandbox.
+  EXPECT_EQ(*base::ReadFile(rootfs + "/srv/www/files.txt"),
+            "./greeting.txt\n./index.html\n");
+  EXPECT_NE(r.err.find(" 2 files.txt"), std::string::npos) << r.err;
   struct stat st {};
   ASSERT_EQ(::stat((rootfs + "/etc/httpd.conf").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0644u);

@@ -1,0 +1,314 @@
+#include "sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "base/file.h"
+#include "sandbox/rootfs.h"
+
+namespace strata::sandbox {
+
+namespace {
+
+using base::Code;
+using base::MakeError;
+using base::Result;
+using base::Status;
+
+// Reports a setup failure from a child over the error pipe and exits.
+[[noreturn]] void Fail(int err_fd, const std::string& message) {
+  std::string line = message + "\n";
+  (void)!::write(err_fd, line.data(), line.size());
+  ::_exit(127);
+}
+
+bool WriteProcFile(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, text.data(), text.size()) ==
+            static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+
+// The path execve needs for argv[0]: as given when it holds a '/', else
+// the first executable match in the PATH of `env` (inside the new root).
+std::string LookPath(const std::string& name,
+                     const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const std::string& kv : env) {
+    if (kv.rfind("PATH=", 0) == 0) path = kv.substr(5);
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return name;
+}
+
+// PID 1 of the new PID namespace: builds the root, drops to the user and
+// execs. Never returns.
+[[noreturn]] void RunInit(const RunSpec& spec, bool in_userns, int out_fd,
+                          int err_fd) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
+    Fail(err_fd, std::string("sethostname: ") + std::strerror(errno));
+  }
+  if (spec.network == Network::kNone) {
+    if (std::string err = internal::BringUpLoopback(); !err.empty()) {
+      Fail(err_fd, err);
+    }
+  }
+  if (std::string err = internal::SetUpRootfs(spec, in_userns); !err.empty()) {
+    Fail(err_fd, err);
+  }
+  int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 ||
+      ::dup2(out_fd, 2) < 0) {
+    Fail(err_fd, std::string("set up stdio: ") + std::strerror(errno));
+  }
+  if (!in_userns) {
+    if (::setgroups(spec.groups.size(), spec.groups.data()) != 0) {
+      Fail(err_fd, std::string("setgroups: ") + std::strerror(errno));
+    }
+  }
+  if (::setgid(spec.gid) != 0) {
+    Fail(err_fd, "setgid " + std::to_string(spec.gid) + ": " +
+                     std::strerror(errno) +
+                     (in_userns ? " (rootless: only root is mapped)" : ""));
+  }
+  if (::setuid(spec.uid) != 0) {
+    Fail(err_fd, "setuid " + std::to_string(spec.uid) + ": " +
+                     std::strerror(errno) +
+                     (in_userns ? " (rootless: only root is mapped)" : ""));
+  }
+  ::umask(022);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  std::vector<char*> argv;
+  for (const std::string& a : spec.argv) {
+    argv.push_back(const_cast<char*>(a.c_str()));
+  }
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& e : spec.env) {
+    envp.push_back(const_cast<char*>(e.c_str()));
+  }
+  envp.push_back(nullptr);
+  std::string exe = LookPath(spec.argv[0], spec.env);
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  // As runc says it: the command is what failed, not the sandbox.
+  std::string msg = "exec " + spec.argv[0] + ": " + std::strerror(errno);
+  if (errno == ENOENT) msg += " (not found in the image)";
+  std::string line = msg + "\n";
+  (void)!::write(1, line.data(), line.size());
+  ::_exit(errno == ENOENT ? 127 : 126);
+}
+
+// The helper: enters the new namespaces, forks init and reports its exit.
+[[noreturn]] void RunHelper(const RunSpec& spec, int out_fd, int err_fd) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  bool in_userns = !RunningAsRoot();
+  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+  if (spec.network == Network::kNone) flags |= CLONE_NEWNET;
+  uid_t uid = ::geteuid();
+  gid_t gid = ::getegid();
+  if (in_userns) flags |= CLONE_NEWUSER;
+  if (::unshare(flags) != 0) {
+    std::string msg = std::string("cannot create the sandbox's namespaces: ") +
+                      std::strerror(errno);
+    if (in_userns) {
+      msg += " (rootless builds need user namespaces: check the sysctls "
+             "kernel.unprivileged_userns_clone and user.max_user_namespaces)";
+    }
+    Fail(err_fd, msg);
+  }
+  if (in_userns) {
+    // Root inside is the caller outside; only that one id is mapped.
+    if (!WriteProcFile("/proc/self/setgroups", "deny") ||
+        !WriteProcFile("/proc/self/uid_map",
+                       "0 " + std::to_string(uid) + " 1") ||
+        !WriteProcFile("/proc/self/gid_map",
+                       "0 " + std::to_string(gid) + " 1")) {
+      Fail(err_fd, std::string("write the user namespace's id maps: ") +
+                       std::strerror(errno));
+    }
+  }
+  pid_t init = ::fork();
+  if (init < 0) Fail(err_fd, std::string("fork: ") + std::strerror(errno));
+  if (init == 0) RunInit(spec, in_userns, out_fd, err_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  int status = 0;
+  while (::waitpid(init, &status, 0) < 0) {
+    if (errno != EINTR) ::_exit(127);
+  }
+  if (WIFSIGNALED(status)) ::_exit(128 + WTERMSIG(status));
+  ::_exit(WEXITSTATUS(status));
+}
+
+// Copies the host's name service files for the sandbox to bind (a RUN
+// that writes them changes only the copy).
+Status CopyEtcFiles(const std::string& state_dir) {
+  for (const char* name : {"resolv.conf", "hosts"}) {
+    Result<std::string> data = base::ReadFile(std::string("/etc/") + name);
+    if (!data) continue;  // the host has none: the image keeps its own
+    STRATA_TRY(base::WriteFileAtomic(state_dir + "/" + name, *data));
+  }
+  return base::OkStatus();
+}
+
+bool IsWhiteout(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+// Whether `rel` exists in the merged view of `lower_dirs` (top first).
+bool ExistsBelow(const std::vector<std::string>& lower_dirs,
+                 const std::string& rel) {
+  for (const std::string& dir : lower_dirs) {
+    struct stat st;
+    if (::lstat((dir + "/" + rel).c_str(), &st) == 0) return !IsWhiteout(st);
+  }
+  return false;
+}
+
+}  // namespace
+
+bool RunningAsRoot() { return ::geteuid() == 0; }
+
+Status CleanMountPoints(const std::string& upper_dir,
+                        const std::vector<std::string>& lower_dirs) {
+  namespace fs = std::filesystem;
+  for (const char* rel : internal::kMountPoints) {
+    std::string path = upper_dir + "/" + rel;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (ExistsBelow(lower_dirs, rel)) continue;
+    bool empty_file = S_ISREG(st.st_mode) && st.st_size == 0;
+    std::error_code ec;
+    bool empty_dir = S_ISDIR(st.st_mode) && fs::is_empty(path, ec);
+    if (!empty_file && !empty_dir) continue;  // the command put data there
+    if (::remove(path.c_str()) != 0) {
+      return MakeError(Code::kIo, "remove mount point ", path, ": ",
+                       std::strerror(errno));
+    }
+    // A parent copied up only to hold the mount point goes too.
+    std::string parent = rel;
+    while (parent.find('/') != std::string::npos) {
+      parent = parent.substr(0, parent.rfind('/'));
+      std::string p = upper_dir + "/" + parent;
+      if (!fs::is_empty(p, ec) || ec || !ExistsBelow(lower_dirs, parent)) {
+        break;
+      }
+      char opaque[2];
+      if (::lgetxattr(p.c_str(), "trusted.overlay.opaque", opaque, 1) > 0 ||
+          ::lgetxattr(p.c_str(), "user.overlay.opaque", opaque, 1) > 0) {
+        break;  // an opaque dir hides what is below: it is a change
+      }
+      if (::rmdir(p.c_str()) != 0) break;
+    }
+  }
+  return base::OkStatus();
+}
+
+Result<RunResult> Run(const RunSpec& spec) {
+  if (spec.argv.empty()) {
+    return MakeError(Code::kInvalidArgument, "RUN has no command");
+  }
+  STRATA_TRY(CopyEtcFiles(spec.state_dir));
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    return MakeError(Code::kIo, "pipe: ", std::strerror(errno));
+  }
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return MakeError(Code::kIo, "pipe: ", std::strerror(errno));
+  }
+  pid_t helper = ::fork();
+  if (helper < 0) {
+    for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
+    return MakeError(Code::kIo, "fork: ", std::strerror(errno));
+  }
+  if (helper == 0) {
+    ::close(out[0]);
+    ::close(err[0]);
+    RunHelper(spec, out[1], err[1]);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+
+  // The command's output as it comes; the setup error pipe when it closes.
+  std::string setup_error;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[16384];
+  while (open_fds > 0) {
+    int r = ::poll(fds, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    for (pollfd& p : fds) {
+      if (p.fd < 0 || p.revents == 0) continue;
+      ssize_t n = ::read(p.fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(p.fd);
+        p.fd = -1;
+        --open_fds;
+        continue;
+      }
+      std::string_view chunk(buf, static_cast<size_t>(n));
+      if (p.fd == err[0]) {
+        setup_error.append(chunk);
+      } else if (spec.on_output) {
+        spec.on_output(chunk);
+      }
+    }
+  }
+  for (pollfd& p : fds) {
+    if (p.fd >= 0) ::close(p.fd);
+  }
+  int status = 0;
+  while (::waitpid(helper, &status, 0) < 0) {
+    if (errno != EINTR) {
+      return MakeError(Code::kIo, "wait for the sandbox: ",
+                       std::strerror(errno));
+    }
+  }
+  STRATA_TRY(CleanMountPoints(spec.upper_dir, spec.lower_dirs));
+  if (!setup_error.empty()) {
+    while (!setup_error.empty() && setup_error.back() == '\n') {
+      setup_error.pop_back();
+    }
+    return MakeError(Code::kUnsupported, "sandbox: ", setup_error);
+  }
+  RunResult result;
+  if (WIFSIGNALED(status)) {
+    result.exit_code = 128 + WTERMSIG(status);
+  } else {
+    result.exit_code = WEXITSTATUS(status);
+  }
+  return result;
+}
+
+}  // namespace strata::sandbox

@@ -1,0 +1,131 @@
+// RUN end to end: strata builds on the busybox base (made from Debian's
+// busybox-static by scripts/make-busybox-base.sh) and runs commands in its
+// sandbox; the layers are read back from the OCI layout.
+#include <filesystem>
+#include <sstream>
+
+#include "build_fixture.h"
+
+namespace strata::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RunTest : public BuildTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists("/bin/busybox"))
+        << "Debian's busybox-static is needed (scripts/install-deps.sh)";
+    CommandResult base = RunCommand(
+        {"bash", TestdataPath("../scripts/make-busybox-base.sh"),
+         STRATA_BINARY, path("base"), "--root", root(), "-q"});
+    ASSERT_EQ(base.exit_code, 0) << base.err;
+  }
+
+  std::vector<std::string> WithBase(std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"--build-context",
+                 "busybox=oci-layout://" + path("base/busybox-oci") +
+                     ":latest"});
+    return args;
+  }
+
+  /// "name|type|uid/gid" of every entry of a gzip layer in layout `dir`.
+  std::string LayerListing(const std::string& dir,
+                           const image::Descriptor& layer) {
+    CommandResult list = RunCommand(
+        {"tar", "--numeric-owner", "-tvzf",
+         dir + "/blobs/sha256/" + layer.digest.hex()});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    std::string out;
+    std::istringstream lines(list.out);
+    for (std::string line; std::getline(lines, line);) {
+      // "drwxr-xr-x 0/0 0 1970-01-01 00:00 name"
+      std::istringstream f(line);
+      std::string mode, owner, size, date, time, name;
+      f >> mode >> owner >> size >> date >> time >> name;
+      out += name + "|" + mode[0] + "|" + owner + "\n";
+    }
+    return out;
+  }
+};
+
+TEST_F(RunTest, RunMakesALayerOfWhatItChanged) {
+  Write("Dockerfile",
+        "FROM busybox\n"
+        "ARG NAME=world\n"
+        "RUN echo \"hello $NAME\" > /hello.txt && rm /bin/vi && "
+        "mkdir -p /data && chown www:www /data && echo ran\n"
+        "USER www\n"
+        "RUN id -u > /tmp/whoami\n"
+        "USER root\n"
+        "RUN <<EOF\n#!/bin/sh\necho \"shebang as $(id -un)\" > /shebang.txt\nEOF\n"
+        "RUN --network=none cat /proc/net/dev | grep -c : > /ifaces\n");
+  CommandResult r = MustBuild(WithBase(
+      {"--output", "type=oci,dest=" + path("out") + "/", "--output",
+       "type=local,dest=" + path("fs")}));
+  EXPECT_NE(r.err.find(" ran\n"), std::string::npos) << "live output: "
+                                                      << r.err;
+  EXPECT_EQ(*base::ReadFile(path("fs/hello.txt")), "hello world\n");
+  EXPECT_EQ(*base::ReadFile(path("fs/tmp/whoami")), "1000\n");
+  EXPECT_EQ(*base::ReadFile(path("fs/shebang.txt")), "shebang as root\n");
+  EXPECT_EQ(*base::ReadFile(path("fs/ifaces")), "1\n");
+  EXPECT_FALSE(fs::exists(path("fs/bin/vi")));
+  EXPECT_TRUE(fs::exists(path("fs/bin/sh")));
+
+  LayoutImage img = ReadLayout(path("out"));
+  ASSERT_EQ(img.manifest.layers.size(), 5u);  // base + 4 RUN layers
+  std::string first = LayerListing(path("out"), img.manifest.layers[1]);
+  EXPECT_EQ(first,
+            "bin/|d|0/0\n"
+            "bin/.wh.vi|-|0/0\n"
+            "data/|d|1000/1000\n"
+            "hello.txt|-|0/0\n")
+      << "only the changes; no /proc, /dev, /sys or /etc mount points";
+  std::string created_by = img.config.history[4].created_by;
+  EXPECT_EQ(created_by.rfind("RUN |1 NAME=world /bin/sh -c echo", 0), 0u)
+      << created_by;
+
+  // Unchanged: every step cached, same image.
+  CommandResult again = MustBuild(WithBase(
+      {"--output", "type=oci,dest=" + path("out2") + "/"}));
+  EXPECT_EQ(Count(again.err, "CACHED"), 4) << again.err;
+  EXPECT_EQ(ReadLayout(path("out2")).manifest_digest, img.manifest_digest);
+  // A build arg the RUN uses changes its key.
+  CommandResult other = MustBuild(WithBase({"--build-arg", "NAME=strata"}));
+  EXPECT_EQ(Count(other.err, "CACHED"), 0) << other.err;
+}
+
+TEST_F(RunTest, AFailingRunStopsTheBuildWithBuildKitsWording) {
+  Write("Dockerfile",
+        "FROM busybox\nRUN echo before\nRUN echo output && exit 3\n"
+        "RUN echo never\n");
+  CommandResult r = Build(WithBase({}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("ctx/Dockerfile:3: process \"/bin/sh -c echo output "
+                       "&& exit 3\" did not complete successfully: exit "
+                       "code: 3"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("output"), std::string::npos);
+  EXPECT_EQ(r.err.find("never"), std::string::npos);
+  // Nothing half-done is left: no run dir in the store's tmp.
+  for (const auto& e : fs::directory_iterator(root() + "/tmp")) {
+    ADD_FAILURE() << "left behind: " << e.path();
+  }
+  // The step that passed is cached for the next build.
+  Write("Dockerfile", "FROM busybox\nRUN echo before\n");
+  CommandResult next = MustBuild(WithBase({}));
+  EXPECT_EQ(Count(next.err, "CACHED"), 1) << next.err;
+}
+
+TEST_F(RunTest, RunOnScratchNeedsACommandInTheImage) {
+  Write("Dockerfile", "FROM scratch\nRUN true\n");
+  CommandResult r = Build({"-q"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("/bin/sh"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exit code: 127"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace strata::testing
