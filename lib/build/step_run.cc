@@ -1,5 +1,6 @@
 // RUN: the command runs in lib/sandbox on an overlay of the stage's
 // unpacked layers; the overlay's upper dir becomes the step's layer.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -229,10 +230,12 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
     STRATA_ASSIGN_OR_RETURN(layer::LayeredView view, ViewOf(ctx, fs.layers));
     STRATA_ASSIGN_OR_RETURN(RunUser ru, ResolveUser(user, view));
 
-    std::string tmpl = ctx.store.root() + "/tmp/run-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      return MakeError(Code::kIo, "create a directory for RUN in ",
-                       ctx.store.root(), "/tmp: ", std::strerror(errno));
+    // A store temp path: if strata dies mid-RUN, the next build's
+    // Store::Open removes it (its pid is gone).
+    std::string tmpl = ctx.store.NewTempPath();
+    if (::mkdir(tmpl.c_str(), 0700) != 0) {
+      return MakeError(Code::kIo, "create a directory for RUN at ", tmpl,
+                       ": ", std::strerror(errno));
     }
     ScratchDir scratch{tmpl};
     sandbox::RunSpec spec;

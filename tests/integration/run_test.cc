@@ -4,7 +4,12 @@
 #include <filesystem>
 #include <sstream>
 
+#include <signal.h>
+
+#include <thread>
+
 #include "build_fixture.h"
+#include "support/background_process.h"
 
 namespace strata::testing {
 namespace {
@@ -126,6 +131,61 @@ TEST_F(RunTest, RunOnScratchNeedsACommandInTheImage) {
   EXPECT_NE(r.err.find("/bin/sh"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("exit code: 127"), std::string::npos) << r.err;
 }
+
+// Every mount whose path lies under `dir`.
+std::string MountsUnder(const std::string& dir) {
+  std::string out;
+  std::istringstream mounts(*base::ReadFile("/proc/self/mountinfo"));
+  for (std::string line; std::getline(mounts, line);) {
+    if (line.find(dir) != std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
+class RunInterruptTest : public RunTest,
+                         public ::testing::WithParamInterface<int> {};
+
+TEST_P(RunInterruptTest, SignalMidRunLeavesNothingAndTheNextBuildWorks) {
+  Write("Dockerfile",
+        // printf: the step's name must not hold the words it prints.
+        "FROM busybox\nRUN printf 'sta%s\\n' rted && sleep 61 && "
+        "printf 'fin%s\\n' ished\n");
+  std::vector<std::string> argv = {STRATA_BINARY, "build", "--root", root(),
+                                   "--progress=plain"};
+  for (const std::string& a : WithBase({})) argv.push_back(a);
+  argv.push_back(ctx());
+  BackgroundProcess strata(argv);
+  ASSERT_TRUE(strata.started());
+  ASSERT_TRUE(strata.WaitForLine(" started", std::chrono::seconds(60)))
+      << strata.output();
+  strata.Signal(GetParam());
+  std::optional<int> code = strata.Wait(std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value()) << "strata did not stop: " << strata.output();
+  EXPECT_NE(*code, 0);
+  EXPECT_EQ(strata.output().find("finished"), std::string::npos)
+      << strata.output();
+  // The sandbox died with strata: no process is left, and no mount (the
+  // sandbox's mounts live in its own namespace; none may leak into ours).
+  for (int i = 0; i < 50 && !MountsUnder(root()).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(MountsUnder(root()), "");
+  CommandResult ps = RunCommand({"sh", "-c", "pgrep -f '^sleep 61$' || true"});
+  EXPECT_EQ(ps.out, "") << "a sandboxed process outlived strata";
+
+  // The next build works, and its start cleared the dead build's temp dir.
+  Write("Dockerfile", "FROM busybox\nRUN echo second\n");
+  MustBuild(WithBase({}));
+  for (const auto& e : fs::directory_iterator(root() + "/tmp")) {
+    ADD_FAILURE() << "left behind: " << e.path();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, RunInterruptTest,
+                         ::testing::Values(SIGINT, SIGTERM),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == SIGINT ? "SIGINT" : "SIGTERM";
+                         });
 
 }  // namespace
 }  // namespace strata::testing

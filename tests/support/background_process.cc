@@ -36,6 +36,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
   ::setpgid(pid, pid);  // also here: no race with an early Stop()
   ::close(fds[1]);
   pid_ = pid;
+  pgid_ = pid;
   out_fd_ = fds[0];
 }
 
@@ -68,9 +69,33 @@ std::optional<std::string> BackgroundProcess::WaitForLine(
   return std::nullopt;
 }
 
+void BackgroundProcess::Signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+std::optional<int> BackgroundProcess::Wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;  // its group, if anything is left in it, goes in Stop()
+      return WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                 : WEXITSTATUS(status);
+    }
+    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+    // Keep draining output so the process never blocks on a full pipe.
+    WaitForLine("\x01never\x01", std::chrono::milliseconds(50));
+  }
+  return std::nullopt;
+}
+
 void BackgroundProcess::Stop() {
+  if (pgid_ > 0) {
+    ::kill(-pgid_, SIGKILL);
+    pgid_ = -1;
+  }
   if (pid_ > 0) {
-    ::kill(-pid_, SIGKILL);
     int status;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }

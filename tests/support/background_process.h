@@ -32,11 +32,19 @@ class BackgroundProcess {
                                          std::chrono::milliseconds timeout);
   const std::string& output() const { return output_; }
 
+  /// Sends `sig` to the process alone (not its group).
+  void Signal(int sig);
+
+  /// Waits up to `timeout` for the process to exit and reaps it: its exit
+  /// code, 128+N if signal N killed it, nullopt on timeout.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+
   /// Kills the process group and reaps the process. Idempotent.
   void Stop();
 
  private:
-  pid_t pid_ = -1;
+  pid_t pid_ = -1;   // until reaped
+  pid_t pgid_ = -1;  // until Stop()
   int out_fd_ = -1;
   std::string output_;
   size_t scanned_ = 0;
