@@ -99,7 +99,9 @@ std::string MountOverlay(const RunSpec& spec, bool in_userns) {
   if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
     return Errno("chdir " + chdir_to);
   }
-  if (::mount("overlay", spec.rootfs_dir.c_str(), "overlay", 0,
+  // nodev: with no device cgroup to stop it, a device node made by mknod
+  // (or shipped in a layer) could open the host's disks.
+  if (::mount("overlay", spec.rootfs_dir.c_str(), "overlay", MS_NODEV,
               options.c_str()) != 0) {
     return Errno("mount overlay on " + spec.rootfs_dir +
                  " (is overlayfs available?)");
@@ -110,7 +112,9 @@ std::string MountOverlay(const RunSpec& spec, bool in_userns) {
 std::string MountDev(const RunSpec& spec) {
   std::string dev = spec.rootfs_dir + "/dev";
   if (std::string err = MountPoint(dev, true); !err.empty()) return err;
-  if (::mount("tmpfs", dev.c_str(), "tmpfs", MS_NOSUID | MS_STRICTATIME,
+  // nodev here too; the nodes bound on it keep their own mounts' flags.
+  if (::mount("tmpfs", dev.c_str(), "tmpfs",
+              MS_NOSUID | MS_NODEV | MS_STRICTATIME,
               "mode=755,size=65536k") != 0) {
     return Errno("mount tmpfs on /dev");
   }

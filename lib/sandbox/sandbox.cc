@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -13,6 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -65,6 +67,36 @@ std::string LookPath(const std::string& name,
   return name;
 }
 
+// Docker's default capability set: what package managers and build scripts
+// need (chown, setuid helpers, mknod for images that ship device files),
+// and nothing that reaches past the sandbox (no CAP_SYS_ADMIN: no mount or
+// remount; no CAP_SYS_MODULE, CAP_SYS_PTRACE, CAP_NET_ADMIN, ...).
+constexpr int kKeptCapabilities[] = {
+    CAP_CHOWN,    CAP_DAC_OVERRIDE,     CAP_FSETID,     CAP_FOWNER,
+    CAP_MKNOD,    CAP_NET_RAW,          CAP_SETGID,     CAP_SETUID,
+    CAP_SETFCAP,  CAP_SETPCAP,          CAP_NET_BIND_SERVICE,
+    CAP_SYS_CHROOT, CAP_KILL,           CAP_AUDIT_WRITE,
+};
+
+// Drops every other capability from the bounding set: root's capabilities
+// after execve are the bounding set, so this limits what the command holds.
+std::string DropCapabilities() {
+  int last = CAP_LAST_CAP;
+  if (Result<std::string> text = base::ReadFile("/proc/sys/kernel/cap_last_cap")) {
+    last = std::atoi(text->c_str());
+  }
+  for (int cap = 0; cap <= last; ++cap) {
+    bool keep = false;
+    for (int k : kKeptCapabilities) keep |= k == cap;
+    if (keep) continue;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      return "drop capability " + std::to_string(cap) + ": " +
+             std::strerror(errno);
+    }
+  }
+  return "";
+}
+
 // PID 1 of the new PID namespace: builds the root, drops to the user and
 // execs. Never returns.
 [[noreturn]] void RunInit(const RunSpec& spec, bool in_userns, int out_fd,
@@ -86,6 +118,7 @@ std::string LookPath(const std::string& name,
       ::dup2(out_fd, 2) < 0) {
     Fail(err_fd, std::string("set up stdio: ") + std::strerror(errno));
   }
+  if (std::string err = DropCapabilities(); !err.empty()) Fail(err_fd, err);
   if (!in_userns) {
     if (::setgroups(spec.groups.size(), spec.groups.data()) != 0) {
       Fail(err_fd, std::string("setgroups: ") + std::strerror(errno));

@@ -135,6 +135,26 @@ TEST_F(SandboxTest, TheHostFileSystemIsOutOfReach) {
   EXPECT_TRUE(fs::exists(spec.upper_dir + "/" + marker + "2"));
 }
 
+TEST_F(SandboxTest, RootInsideCannotMountOrOpenDevices) {
+  RunSpec spec = Spec(
+      {"sh", "-c",
+       "mkdir /mnt; mount -t tmpfs none /mnt && echo mounted; "
+       "mknod /disk b 7 0 && (cat /disk >/dev/null && echo opened-disk); "
+       "mknod /dev/disk b 7 0 && (cat /dev/disk >/dev/null && echo opened-dev); "
+       "echo ok > /dev/null && echo null-works; "
+       "grep CapBnd /proc/self/status"});
+  EXPECT_EQ(MustRun(spec).exit_code, 0) << output_;
+  EXPECT_EQ(output_.find("mounted"), std::string::npos) << output_;
+  EXPECT_EQ(output_.find("opened"), std::string::npos) << output_;
+  EXPECT_NE(output_.find("null-works"), std::string::npos) << output_;
+  // Docker's default set: bit 21 (CAP_SYS_ADMIN) is not in it.
+  size_t at = output_.find("CapBnd:");
+  ASSERT_NE(at, std::string::npos) << output_;
+  uint64_t bounding = std::stoull(output_.substr(at + 7), nullptr, 16);
+  EXPECT_EQ(bounding & (uint64_t{1} << 21), 0u) << output_;
+  EXPECT_EQ(bounding, 0xa80425fbu) << output_;  // docker's CapBnd
+}
+
 TEST_F(SandboxTest, NetworkNoneHasOnlyLoopback) {
   RunSpec spec = Spec({"sh", "-c", "cat /proc/net/dev"});
   spec.network = Network::kNone;
