@@ -14,6 +14,61 @@
 
 namespace strata::sandbox::internal {
 
+using base::Code;
+using base::MakeError;
+using base::Result;
+
+Result<std::string> SecureJoin(const std::string& root,
+                               const std::string& path) {
+  std::vector<std::string> todo;  // components still to walk, last first
+  auto push_path = [&todo](const std::string& p) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start <= p.size()) {
+      size_t end = p.find('/', start);
+      if (end == std::string::npos) end = p.size();
+      if (end > start) parts.push_back(p.substr(start, end - start));
+      start = end + 1;
+    }
+    todo.insert(todo.end(), parts.rbegin(), parts.rend());
+  };
+  push_path(path);
+  std::vector<std::string> done;  // resolved components below root
+  int links = 0;
+  while (!todo.empty()) {
+    std::string part = std::move(todo.back());
+    todo.pop_back();
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    std::string current = root;
+    for (const std::string& d : done) current += "/" + d;
+    current += "/" + part;
+    struct stat st;
+    if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+      done.push_back(part);
+      continue;
+    }
+    if (++links > 255) {
+      return MakeError(Code::kInvalidArgument, "too many symlinks in ", path);
+    }
+    std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+    ssize_t n = ::readlink(current.c_str(), target.data(), target.size());
+    if (n < 0) {
+      return MakeError(Code::kIo, "readlink ", current, ": ",
+                       std::strerror(errno));
+    }
+    target.resize(static_cast<size_t>(n));
+    if (!target.empty() && target[0] == '/') done.clear();
+    push_path(target);
+  }
+  std::string out = root;
+  for (const std::string& d : done) out += "/" + d;
+  return out;
+}
+
 namespace {
 
 std::string Errno(const std::string& what) {
@@ -37,13 +92,39 @@ std::string MakeDirs(const std::string& path) {
   return "";
 }
 
-// Makes `target` exist as a directory or an empty file, to mount on.
-std::string MountPoint(const std::string& target, bool dir) {
-  if (Exists(target)) return "";
-  if (dir) return MakeDirs(target);
-  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("create " + target);
-  ::close(fd);
+// The paths below the root this setup created (relative, parents first),
+// reported to the parent so they never reach the layer.
+std::vector<std::string>* g_created = nullptr;
+std::string g_root;
+
+void NoteCreated(const std::string& host_path) {
+  if (g_created && host_path.compare(0, g_root.size() + 1, g_root + "/") == 0) {
+    g_created->push_back(host_path.substr(g_root.size() + 1));
+  }
+}
+
+// Makes `rel` (inside the root, symlinks resolved inside it) exist as a
+// directory or an empty file to mount on; returns its host path in *out.
+std::string MountPoint(const std::string& rel, bool dir, std::string* out) {
+  Result<std::string> resolved = SecureJoin(g_root, rel);
+  if (!resolved) return resolved.error().message();
+  *out = *resolved;
+  if (Exists(*out)) return "";
+  // Missing components: each created (no symlink can be among them).
+  for (size_t i = g_root.size() + 1; i <= out->size(); ++i) {
+    if (i != out->size() && (*out)[i] != '/') continue;
+    std::string part = out->substr(0, i);
+    if (Exists(part)) continue;
+    if (i == out->size() && !dir) {
+      int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                      0644);
+      if (fd < 0) return Errno("create " + part);
+      ::close(fd);
+    } else if (::mkdir(part.c_str(), 0755) != 0) {
+      return Errno("mkdir " + part);
+    }
+    NoteCreated(part);
+  }
   return "";
 }
 
@@ -110,18 +191,23 @@ std::string MountOverlay(const RunSpec& spec, bool in_userns) {
 }
 
 std::string MountDev(const RunSpec& spec) {
-  std::string dev = spec.rootfs_dir + "/dev";
-  if (std::string err = MountPoint(dev, true); !err.empty()) return err;
+  std::string dev;
+  if (std::string err = MountPoint("dev", true, &dev); !err.empty()) {
+    return err;
+  }
   // nodev here too; the nodes bound on it keep their own mounts' flags.
   if (::mount("tmpfs", dev.c_str(), "tmpfs",
               MS_NOSUID | MS_NODEV | MS_STRICTATIME,
               "mode=755,size=65536k") != 0) {
     return Errno("mount tmpfs on /dev");
   }
+  // Below here is our fresh tmpfs: no link of the image can interfere.
   for (const char* node : {"null", "zero", "full", "random", "urandom",
                            "tty"}) {
     std::string target = dev + "/" + node;
-    if (std::string err = MountPoint(target, false); !err.empty()) return err;
+    int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("create " + target);
+    ::close(fd);
     std::string source = std::string("/dev/") + node;
     if (std::string err = Bind(source, target, false); !err.empty()) {
       return err;
@@ -149,6 +235,10 @@ std::string MountDev(const RunSpec& spec) {
     std::string pipes = dev + "/pipes";
     if (std::string err = MakeDirs(pipes); !err.empty()) return err;
     for (const PipeFile& f : spec.pipe_files) {
+      if (f.name.empty() || f.name.find('/') != std::string::npos ||
+          f.name == "." || f.name == "..") {
+        return "invalid heredoc file name " + f.name;
+      }
       std::string path = pipes + "/" + f.name;
       int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                       f.mode);
@@ -170,15 +260,19 @@ std::string MountDev(const RunSpec& spec) {
   return "";
 }
 
-std::string MountProcAndSys(const RunSpec& spec) {
-  std::string proc = spec.rootfs_dir + "/proc";
-  if (std::string err = MountPoint(proc, true); !err.empty()) return err;
+std::string MountProcAndSys(const RunSpec&) {
+  std::string proc;
+  if (std::string err = MountPoint("proc", true, &proc); !err.empty()) {
+    return err;
+  }
   if (::mount("proc", proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               nullptr) != 0) {
     return Errno("mount /proc");
   }
-  std::string sys = spec.rootfs_dir + "/sys";
-  if (std::string err = MountPoint(sys, true); !err.empty()) return err;
+  std::string sys;
+  if (std::string err = MountPoint("sys", true, &sys); !err.empty()) {
+    return err;
+  }
   if (::mount("sysfs", sys.c_str(), "sysfs",
               MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, nullptr) != 0) {
     // A user namespace without its own network namespace may not mount
@@ -189,20 +283,75 @@ std::string MountProcAndSys(const RunSpec& spec) {
 }
 
 std::string BindEtcFiles(const RunSpec& spec) {
-  std::string etc = spec.rootfs_dir + "/etc";
+  Result<std::string> etc = SecureJoin(g_root, "etc");
+  if (!etc) return etc.error().message();
   struct stat st;
-  if (::stat(etc.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+  if (::lstat(etc->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return "";  // an image without /etc gets none
   }
   for (const char* name : {"resolv.conf", "hosts"}) {
     std::string copy = spec.state_dir + "/" + name;
     if (!Exists(copy)) continue;
-    std::string target = etc + "/" + name;
-    // A symlink (resolv.conf -> ../run/...) is left alone, as runc would
-    // follow it out of the root.
-    if (::lstat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;
-    if (std::string err = MountPoint(target, false); !err.empty()) return err;
+    std::string target;
+    if (std::string err = MountPoint(std::string("etc/") + name, false,
+                                     &target);
+        !err.empty()) {
+      return err;
+    }
+    if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (std::string err = Bind(copy, target, false); !err.empty()) return err;
+  }
+  return "";
+}
+
+// RUN --mount targets: each resolved inside the root, created if missing.
+std::string MountExtra(const RunSpec& spec) {
+  for (const MountSpec& m : spec.mounts) {
+    bool dir = m.kind != MountSpec::Kind::kBind;
+    if (m.kind == MountSpec::Kind::kBind) {
+      struct stat st;
+      if (::stat(m.source.c_str(), &st) != 0) {
+        return Errno("mount source " + m.source);
+      }
+      dir = S_ISDIR(st.st_mode);
+    }
+    std::string target;
+    if (std::string err = MountPoint(m.target, dir, &target); !err.empty()) {
+      return err;
+    }
+    switch (m.kind) {
+      case MountSpec::Kind::kBind:
+        if (std::string err = Bind(m.source, target, m.read_only);
+            !err.empty()) {
+          return err;
+        }
+        break;
+      case MountSpec::Kind::kTmpfs: {
+        std::string options = "mode=1777";
+        if (m.size > 0) options += ",size=" + std::to_string(m.size);
+        if (::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                    options.c_str()) != 0) {
+          return Errno("mount tmpfs on " + m.target);
+        }
+        break;
+      }
+      case MountSpec::Kind::kOverlay: {
+        std::string chdir_to;
+        std::string options = "lowerdir=" +
+                              LowerDirOption(m.lower_dirs, &chdir_to) +
+                              ",upperdir=" + m.upper_dir +
+                              ",workdir=" + m.work_dir;
+        if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
+          return Errno("chdir " + chdir_to);
+        }
+        unsigned long flags = MS_NODEV | (m.read_only ? MS_RDONLY : 0);
+        if (::mount("overlay", target.c_str(), "overlay", flags,
+                    options.c_str()) != 0) {
+          return Errno("mount overlay on " + m.target);
+        }
+        break;
+      }
+    }
   }
   return "";
 }
@@ -219,7 +368,10 @@ std::string PivotRoot(const RunSpec& spec) {
 
 }  // namespace
 
-std::string SetUpRootfs(const RunSpec& spec, bool in_userns) {
+std::string SetUpRootfs(const RunSpec& spec, bool in_userns,
+                        std::vector<std::string>* created) {
+  g_root = spec.rootfs_dir;
+  g_created = created;
   // Nothing mounted here propagates back to the host.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return Errno("make mounts private");
@@ -227,7 +379,7 @@ std::string SetUpRootfs(const RunSpec& spec, bool in_userns) {
   if (std::string err = MountOverlay(spec, in_userns); !err.empty()) {
     return err;
   }
-  for (auto step : {&MountDev, &MountProcAndSys, &BindEtcFiles}) {
+  for (auto step : {&MountDev, &MountProcAndSys, &BindEtcFiles, &MountExtra}) {
     if (std::string err = step(spec); !err.empty()) return err;
   }
   if (std::string err = PivotRoot(spec); !err.empty()) return err;

@@ -5,22 +5,30 @@
 #define STRATA_SANDBOX_ROOTFS_H_
 
 #include <string>
+#include <vector>
 
+#include "base/result.h"
 #include "sandbox/sandbox.h"
 
 namespace strata::sandbox::internal {
 
-/// The paths below the root that the sandbox mounts over, so may create.
-inline constexpr const char* kMountPoints[] = {
-    "proc", "dev", "sys", "etc/resolv.conf", "etc/hosts",
-};
+/// `path` (absolute or relative) inside `root`, symlinks followed as the
+/// kernel would after chroot(root): an absolute link restarts at `root`,
+/// ".." stops at it. Components that do not exist are appended as they
+/// are. The result always lies below `root`, whatever the image's links
+/// say (runc's securejoin).
+base::Result<std::string> SecureJoin(const std::string& root,
+                                     const std::string& path);
 
-/// Mounts the overlay, /proc, /dev, /sys and the /etc files, then
-/// pivot_roots into it and changes to spec.cwd. `in_userns`: the mounts are
-/// made by root of a user namespace (overlay needs "userxattr" then).
-/// Returns a message naming what failed, empty on success. Async-signal
-/// safety is not needed: the caller is a fresh single-threaded process.
-std::string SetUpRootfs(const RunSpec& spec, bool in_userns);
+/// Mounts the overlay, /proc, /dev, /sys, the /etc files and spec.mounts,
+/// then pivot_roots into it and changes to spec.cwd. `in_userns`: the
+/// mounts are made by root of a user namespace (overlay needs "userxattr"
+/// then). Every mount point it had to create is appended to `created`
+/// (paths relative to the root, parents before children). Returns a
+/// message naming what failed, empty on success. The caller is a fresh
+/// single-threaded process.
+std::string SetUpRootfs(const RunSpec& spec, bool in_userns,
+                        std::vector<std::string>* created);
 
 /// Brings the loopback interface up (in a new network namespace).
 std::string BringUpLoopback();

@@ -100,7 +100,7 @@ std::string DropCapabilities() {
 // PID 1 of the new PID namespace: builds the root, drops to the user and
 // execs. Never returns.
 [[noreturn]] void RunInit(const RunSpec& spec, bool in_userns, int out_fd,
-                          int err_fd) {
+                          int err_fd, int created_fd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
     Fail(err_fd, std::string("sethostname: ") + std::strerror(errno));
@@ -110,9 +110,17 @@ std::string DropCapabilities() {
       Fail(err_fd, err);
     }
   }
-  if (std::string err = internal::SetUpRootfs(spec, in_userns); !err.empty()) {
-    Fail(err_fd, err);
+  std::vector<std::string> created;
+  std::string setup = internal::SetUpRootfs(spec, in_userns, &created);
+  // Reported even on failure: what was created must still be cleaned.
+  std::string list;
+  for (const std::string& c : created) list += c + '\n';
+  if (::write(created_fd, list.data(), list.size()) !=
+      static_cast<ssize_t>(list.size())) {
+    Fail(err_fd, std::string("report mount points: ") + std::strerror(errno));
   }
+  ::close(created_fd);
+  if (!setup.empty()) Fail(err_fd, setup);
   int null_fd = ::open("/dev/null", O_RDONLY);
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 ||
       ::dup2(out_fd, 2) < 0) {
@@ -159,7 +167,8 @@ std::string DropCapabilities() {
 }
 
 // The helper: enters the new namespaces, forks init and reports its exit.
-[[noreturn]] void RunHelper(const RunSpec& spec, int out_fd, int err_fd) {
+[[noreturn]] void RunHelper(const RunSpec& spec, int out_fd, int err_fd,
+                            int created_fd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   bool in_userns = !RunningAsRoot();
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
@@ -189,9 +198,10 @@ std::string DropCapabilities() {
   }
   pid_t init = ::fork();
   if (init < 0) Fail(err_fd, std::string("fork: ") + std::strerror(errno));
-  if (init == 0) RunInit(spec, in_userns, out_fd, err_fd);
+  if (init == 0) RunInit(spec, in_userns, out_fd, err_fd, created_fd);
   ::close(out_fd);
   ::close(err_fd);
+  ::close(created_fd);
   int status = 0;
   while (::waitpid(init, &status, 0) < 0) {
     if (errno != EINTR) ::_exit(127);
@@ -230,35 +240,46 @@ bool ExistsBelow(const std::vector<std::string>& lower_dirs,
 bool RunningAsRoot() { return ::geteuid() == 0; }
 
 Status CleanMountPoints(const std::string& upper_dir,
-                        const std::vector<std::string>& lower_dirs) {
+                        const std::vector<std::string>& lower_dirs,
+                        const std::vector<std::string>& created) {
   namespace fs = std::filesystem;
-  for (const char* rel : internal::kMountPoints) {
+  std::vector<std::string> parents;
+  for (auto it = created.rbegin(); it != created.rend(); ++it) {
+    const std::string& rel = *it;
     std::string path = upper_dir + "/" + rel;
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) continue;
     if (ExistsBelow(lower_dirs, rel)) continue;
-    bool empty_file = S_ISREG(st.st_mode) && st.st_size == 0;
     std::error_code ec;
+    bool empty_file = S_ISREG(st.st_mode) && st.st_size == 0;
     bool empty_dir = S_ISDIR(st.st_mode) && fs::is_empty(path, ec);
     if (!empty_file && !empty_dir) continue;  // the command put data there
     if (::remove(path.c_str()) != 0) {
       return MakeError(Code::kIo, "remove mount point ", path, ": ",
                        std::strerror(errno));
     }
-    // A parent copied up only to hold the mount point goes too.
-    std::string parent = rel;
-    while (parent.find('/') != std::string::npos) {
-      parent = parent.substr(0, parent.rfind('/'));
+    if (rel.find('/') != std::string::npos) {
+      parents.push_back(rel.substr(0, rel.rfind('/')));
+    }
+  }
+  // A parent that exists below and was copied up only to hold a mount
+  // point goes too (an opaque one hides what is below: it is a change).
+  for (std::string parent : parents) {
+    while (true) {
       std::string p = upper_dir + "/" + parent;
-      if (!fs::is_empty(p, ec) || ec || !ExistsBelow(lower_dirs, parent)) {
+      std::error_code ec;
+      if (!fs::is_directory(p, ec) || !fs::is_empty(p, ec) ||
+          !ExistsBelow(lower_dirs, parent)) {
         break;
       }
       char opaque[2];
       if (::lgetxattr(p.c_str(), "trusted.overlay.opaque", opaque, 1) > 0 ||
           ::lgetxattr(p.c_str(), "user.overlay.opaque", opaque, 1) > 0) {
-        break;  // an opaque dir hides what is below: it is a change
+        break;
       }
       if (::rmdir(p.c_str()) != 0) break;
+      if (parent.find('/') == std::string::npos) break;
+      parent = parent.substr(0, parent.rfind('/'));
     }
   }
   return base::OkStatus();
@@ -269,7 +290,9 @@ Result<RunResult> Run(const RunSpec& spec) {
     return MakeError(Code::kInvalidArgument, "RUN has no command");
   }
   STRATA_TRY(CopyEtcFiles(spec.state_dir));
-  int out[2], err[2];
+  // out: the command's output; err: a setup failure; created: the mount
+  // points made (small: the pipe buffer holds them until read).
+  int out[2], err[2], made[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
     return MakeError(Code::kIo, "pipe: ", std::strerror(errno));
   }
@@ -278,18 +301,26 @@ Result<RunResult> Run(const RunSpec& spec) {
     ::close(out[1]);
     return MakeError(Code::kIo, "pipe: ", std::strerror(errno));
   }
+  if (::pipe2(made, O_CLOEXEC) != 0) {
+    for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
+    return MakeError(Code::kIo, "pipe: ", std::strerror(errno));
+  }
   pid_t helper = ::fork();
   if (helper < 0) {
-    for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
+    for (int fd : {out[0], out[1], err[0], err[1], made[0], made[1]}) {
+      ::close(fd);
+    }
     return MakeError(Code::kIo, "fork: ", std::strerror(errno));
   }
   if (helper == 0) {
     ::close(out[0]);
     ::close(err[0]);
-    RunHelper(spec, out[1], err[1]);
+    ::close(made[0]);
+    RunHelper(spec, out[1], err[1], made[1]);
   }
   ::close(out[1]);
   ::close(err[1]);
+  ::close(made[1]);
 
   // The command's output as it comes; the setup error pipe when it closes.
   std::string setup_error;
@@ -328,7 +359,21 @@ Result<RunResult> Run(const RunSpec& spec) {
                        std::strerror(errno));
     }
   }
-  STRATA_TRY(CleanMountPoints(spec.upper_dir, spec.lower_dirs));
+  std::string made_text;
+  while (true) {
+    ssize_t n = ::read(made[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    made_text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(made[0]);
+  std::vector<std::string> created;
+  for (size_t start = 0, nl; (nl = made_text.find('\n', start)) !=
+                              std::string::npos;
+       start = nl + 1) {
+    created.push_back(made_text.substr(start, nl - start));
+  }
+  STRATA_TRY(CleanMountPoints(spec.upper_dir, spec.lower_dirs, created));
   if (!setup_error.empty()) {
     while (!setup_error.empty() && setup_error.back() == '\n') {
       setup_error.pop_back();

@@ -23,9 +23,11 @@
 // pivot_root, and the old root is detached: nothing of the host's file
 // system stays reachable.
 //
-// Mount points the image lacks (/proc, /dev, /sys, /etc/hosts, ...) are
-// created in the merged tree and so appear in the upper dir; Run removes
-// them again (CleanMountPoints), so they never reach a layer.
+// Every mount target is resolved inside the root (securejoin: an image's
+// symlink cannot point a mount at the host). Mount points the image lacks
+// (/proc, /dev, /sys, /etc/hosts, RUN --mount targets) are created in the
+// merged tree and so appear in the upper dir; Run removes them again
+// (CleanMountPoints), so they never reach a layer.
 #ifndef STRATA_SANDBOX_SANDBOX_H_
 #define STRATA_SANDBOX_SANDBOX_H_
 
@@ -54,6 +56,24 @@ struct PipeFile {
   mode_t mode = 0755;
 };
 
+/// A RUN --mount, as the build prepared it.
+struct MountSpec {
+  enum class Kind {
+    kBind,     // `source` (a host file or dir) bound at `target`
+    kTmpfs,    // a fresh tmpfs of `size` bytes (0: the kernel's default)
+    kOverlay,  // `lower_dirs` (top first) with a scratch upper: writes are
+               // discarded (a bind mount of a stage, rw or not)
+  };
+  Kind kind = Kind::kBind;
+  std::string target;  // inside the root, resolved inside it
+  std::string source;
+  std::vector<std::string> lower_dirs;
+  std::string upper_dir;
+  std::string work_dir;
+  bool read_only = false;
+  int64_t size = 0;
+};
+
 struct RunSpec {
   /// The image's unpacked layers, top first. May be empty (FROM scratch).
   std::vector<std::string> lower_dirs;
@@ -77,6 +97,7 @@ struct RunSpec {
   Network network = Network::kHost;
   std::string hostname = "buildkitsandbox";
   std::vector<PipeFile> pipe_files;
+  std::vector<MountSpec> mounts;
 
   /// Receives the command's stdout and stderr, merged, as it comes.
   std::function<void(std::string_view)> on_output;
@@ -95,12 +116,14 @@ bool RunningAsRoot();
 /// points the run created are removed from the upper dir before return.
 base::Result<RunResult> Run(const RunSpec& spec);
 
-/// Removes from `upper_dir` the mount points Run created: the paths in
-/// kMountPoints that are empty there and exist in none of `lower_dirs`,
-/// then their parent dirs that are left empty and exist below. Exposed for
-/// tests.
+/// Removes from `upper_dir` the mount points a run created (`created`,
+/// relative paths, parents first): each that is still an empty file or
+/// directory and exists in none of `lower_dirs`, then the parent dirs left
+/// empty that exist below (copied up only to hold a mount point). Exposed
+/// for tests.
 base::Status CleanMountPoints(const std::string& upper_dir,
-                              const std::vector<std::string>& lower_dirs);
+                              const std::vector<std::string>& lower_dirs,
+                              const std::vector<std::string>& created);
 
 }  // namespace strata::sandbox
 

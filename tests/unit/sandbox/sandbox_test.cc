@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "base/file.h"
+#include "sandbox/rootfs.h"
 #include "support/test_support.h"
 
 namespace strata::sandbox {
@@ -135,6 +136,25 @@ TEST_F(SandboxTest, TheHostFileSystemIsOutOfReach) {
   EXPECT_TRUE(fs::exists(spec.upper_dir + "/" + marker + "2"));
 }
 
+TEST_F(SandboxTest, MountTargetsNeverFollowTheImagesLinksOut) {
+  // A hostile image: /etc points at "/", /proc at a host path. Resolved
+  // inside the root, the sandbox's mount points stay in the image.
+  std::string host_dir = "/var/tmp/strata-sandbox-proc-" +
+                         std::to_string(::getpid());
+  fs::remove(lower_ + "/etc/passwd");
+  fs::remove(lower_ + "/etc/group");
+  fs::remove(lower_ + "/etc");
+  fs::create_symlink("/", lower_ + "/etc");
+  fs::create_symlink(host_dir, lower_ + "/proc");
+  RunSpec spec = Spec({"sh", "-c", "cat /hosts >/dev/null && ls /proc/1 >/dev/null && echo ok"});
+  EXPECT_EQ(MustRun(spec).exit_code, 0) << output_;
+  EXPECT_EQ(output_, "ok\n");
+  EXPECT_FALSE(fs::exists(host_dir));
+  EXPECT_FALSE(fs::exists("/hosts"));
+  // And nothing of it is left in the diff.
+  EXPECT_EQ(UpperNames(spec.upper_dir), std::vector<std::string>{});
+}
+
 TEST_F(SandboxTest, RootInsideCannotMountOrOpenDevices) {
   RunSpec spec = Spec(
       {"sh", "-c",
@@ -211,21 +231,50 @@ TEST(CleanMountPointsTest, RemovesOnlyWhatTheRunCreatedForMounts) {
   fs::create_directories(upper + "/proc");
   fs::create_directories(upper + "/dev");
   fs::create_directories(upper + "/sys/kernel");  // the command wrote there
+  fs::create_directories(upper + "/run/secrets");
   fs::create_directories(lower + "/etc");
   fs::create_directories(lower + "/dev");  // the image has /dev: a change
   tmp.WriteFile("upper/etc/hosts", "");
   tmp.WriteFile("upper/etc/resolv.conf", "nameserver 1.1.1.1\n");
-  ASSERT_TRUE(CleanMountPoints(upper, {lower}));
+  tmp.WriteFile("upper/run/secrets/token", "");
+  tmp.WriteFile("upper/kept", "");  // not created for a mount
+  std::vector<std::string> created = {"proc", "dev", "sys", "etc/hosts",
+                                      "etc/resolv.conf", "run",
+                                      "run/secrets", "run/secrets/token"};
+  ASSERT_TRUE(CleanMountPoints(upper, {lower}, created));
   EXPECT_FALSE(fs::exists(upper + "/proc"));
   EXPECT_TRUE(fs::exists(upper + "/dev"));
   EXPECT_TRUE(fs::exists(upper + "/sys/kernel"));
   EXPECT_FALSE(fs::exists(upper + "/etc/hosts"));
   EXPECT_TRUE(fs::exists(upper + "/etc/resolv.conf"));
+  EXPECT_FALSE(fs::exists(upper + "/run"));
+  EXPECT_TRUE(fs::exists(upper + "/kept"));
 
   fs::remove(upper + "/etc/resolv.conf");
   tmp.WriteFile("upper/etc/resolv.conf", "");
-  ASSERT_TRUE(CleanMountPoints(upper, {lower}));
+  ASSERT_TRUE(CleanMountPoints(upper, {lower}, created));
   EXPECT_FALSE(fs::exists(upper + "/etc")) << "copied up only for mounts";
+}
+
+TEST(SecureJoinTest, LinksResolveInsideTheRoot) {
+  ScopedTempDir tmp;
+  std::string root = tmp.path() + "/root";
+  fs::create_directories(root + "/real/etc");
+  fs::create_symlink("/", root + "/up");
+  fs::create_symlink("/real/etc", root + "/etc");
+  fs::create_symlink("../../../../..", root + "/real/escape");
+  fs::create_symlink("loop2", root + "/loop1");
+  fs::create_symlink("loop1", root + "/loop2");
+  auto join = [&](const std::string& p) {
+    auto r = internal::SecureJoin(root, p);
+    return r ? *r : "error: " + r.error().message();
+  };
+  EXPECT_EQ(join("/etc/hosts"), root + "/real/etc/hosts");
+  EXPECT_EQ(join("up/etc/passwd"), root + "/real/etc/passwd");
+  EXPECT_EQ(join("real/escape/tmp"), root + "/tmp");
+  EXPECT_EQ(join("../../x"), root + "/x");
+  EXPECT_EQ(join("missing/a/b"), root + "/missing/a/b");
+  EXPECT_EQ(join("loop1/x").rfind("error: too many symlinks", 0), 0u);
 }
 
 }  // namespace
