@@ -11,6 +11,7 @@
 #include "base/go_quote.h"
 #include "base/str.h"
 #include "build/history.h"
+#include "build/run_mounts.h"
 #include "build/steps.h"
 #include "build/user_db.h"
 #include "dockerfile/heredoc.h"
@@ -193,11 +194,6 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
                             const dockerfile::RunCommand& run,
                             const StageState& state, const StageFs& fs,
                             int progress_id, base::Digest* key) {
-  if (!run.mounts.empty()) {
-    return MakeError(Code::kUnsupported,
-                     "RUN --mount is not available yet in this version of "
-                     "strata (issue #4)");
-  }
   if (run.security == "insecure") {
     return MakeError(Code::kUnsupported,
                      "RUN --security=insecure is not allowed: strata grants "
@@ -212,6 +208,9 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
   std::string cwd = state.config.config.working_dir.empty()
                         ? "/"
                         : state.config.config.working_dir;
+  RunMounts mounts(ctx, in, in.secrets);
+  STRATA_ASSIGN_OR_RETURN(std::string mounts_key,
+                          mounts.Plan(run.mounts, cwd));
   cache::KeyBuilder kb;
   kb.Add("parent", fs.key)
       .Add("op", "RUN")
@@ -220,6 +219,7 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
       .Add("user", user)
       .Add("cwd", cwd)
       .Add("network", run.network)
+      .Add("mounts", mounts_key)
       .Add("layer", ctx.compression_key);
   for (const sandbox::PipeFile& f : pipe_files) kb.Add("pipe-file", f.data);
   *key = kb.Finish();
@@ -260,6 +260,7 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
     spec.network = run.network == "none" ? sandbox::Network::kNone
                                          : sandbox::Network::kHost;
     spec.pipe_files = pipe_files;
+    STRATA_TRY(mounts.Prepare(tmpl, &spec.mounts, &spec.env));
     LineSplitter lines(ctx.progress, progress_id);
     spec.on_output = [&](std::string_view chunk) { lines.Add(chunk); };
     Result<sandbox::RunResult> ran = sandbox::Run(spec);

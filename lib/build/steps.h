@@ -34,6 +34,8 @@ struct StepInputs {
   std::optional<int64_t> source_date_epoch;
   bool no_cache = false;
   SourceLayers source_layers;
+  /// --secret values RUN --mount=type=secret may read.
+  std::vector<SecretSpec> secrets;
 };
 
 /// WORKDIR: creates the missing directories of the new working dir, owned

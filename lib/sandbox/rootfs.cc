@@ -306,12 +306,37 @@ std::string BindEtcFiles(const RunSpec& spec) {
 
 // RUN --mount targets: each resolved inside the root, created if missing.
 std::string MountExtra(const RunSpec& spec) {
+  int staged = 0;
   for (const MountSpec& m : spec.mounts) {
-    bool dir = m.kind != MountSpec::Kind::kBind;
-    if (m.kind == MountSpec::Kind::kBind) {
+    std::string source = m.source;
+    if (m.kind == MountSpec::Kind::kOverlay) {
+      // Mounted beside the root first, then the wanted part bound in.
+      source = spec.state_dir + "/mnt-" + std::to_string(staged++);
+      if (std::string err = MakeDirs(source); !err.empty()) return err;
+      std::string chdir_to;
+      std::string options = "lowerdir=" +
+                            LowerDirOption(m.lower_dirs, &chdir_to) +
+                            ",upperdir=" + m.upper_dir +
+                            ",workdir=" + m.work_dir;
+      if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
+        return Errno("chdir " + chdir_to);
+      }
+      if (::mount("overlay", source.c_str(), "overlay", MS_NODEV,
+                  options.c_str()) != 0) {
+        return Errno("mount overlay for " + m.target);
+      }
+      if (!m.subpath.empty()) {
+        Result<std::string> sub = SecureJoin(source, m.subpath);
+        if (!sub) return sub.error().message();
+        source = *sub;
+      }
+    }
+    bool dir = true;
+    if (m.kind != MountSpec::Kind::kTmpfs) {
       struct stat st;
-      if (::stat(m.source.c_str(), &st) != 0) {
-        return Errno("mount source " + m.source);
+      if (::stat(source.c_str(), &st) != 0) {
+        return Errno("mount source " + (m.subpath.empty() ? source
+                                                          : m.subpath));
       }
       dir = S_ISDIR(st.st_mode);
     }
@@ -319,38 +344,17 @@ std::string MountExtra(const RunSpec& spec) {
     if (std::string err = MountPoint(m.target, dir, &target); !err.empty()) {
       return err;
     }
-    switch (m.kind) {
-      case MountSpec::Kind::kBind:
-        if (std::string err = Bind(m.source, target, m.read_only);
-            !err.empty()) {
-          return err;
-        }
-        break;
-      case MountSpec::Kind::kTmpfs: {
-        std::string options = "mode=1777";
-        if (m.size > 0) options += ",size=" + std::to_string(m.size);
-        if (::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
-                    options.c_str()) != 0) {
-          return Errno("mount tmpfs on " + m.target);
-        }
-        break;
+    if (m.kind == MountSpec::Kind::kTmpfs) {
+      std::string options = "mode=1777";
+      if (m.size > 0) options += ",size=" + std::to_string(m.size);
+      if (::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                  options.c_str()) != 0) {
+        return Errno("mount tmpfs on " + m.target);
       }
-      case MountSpec::Kind::kOverlay: {
-        std::string chdir_to;
-        std::string options = "lowerdir=" +
-                              LowerDirOption(m.lower_dirs, &chdir_to) +
-                              ",upperdir=" + m.upper_dir +
-                              ",workdir=" + m.work_dir;
-        if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
-          return Errno("chdir " + chdir_to);
-        }
-        unsigned long flags = MS_NODEV | (m.read_only ? MS_RDONLY : 0);
-        if (::mount("overlay", target.c_str(), "overlay", flags,
-                    options.c_str()) != 0) {
-          return Errno("mount overlay on " + m.target);
-        }
-        break;
-      }
+      continue;
+    }
+    if (std::string err = Bind(source, target, m.read_only); !err.empty()) {
+      return err;
     }
   }
   return "";

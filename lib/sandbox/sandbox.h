@@ -70,6 +70,9 @@ struct MountSpec {
   std::vector<std::string> lower_dirs;
   std::string upper_dir;
   std::string work_dir;
+  /// kOverlay: the path inside the overlay to mount ("" for all of it),
+  /// resolved inside it.
+  std::string subpath;
   bool read_only = false;
   int64_t size = 0;
 };

@@ -80,7 +80,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(CliTest, RunMountSaysWhatIsMissing) {
   ScopedTempDir dir;
   dir.WriteFile("ctx/Dockerfile",
-                "FROM scratch\nRUN --mount=type=cache,target=/c true\n");
+                "FROM scratch\nRUN --mount=type=ssh true\n");
   CommandResult r = RunStrata({"build", "--root", dir.path() + "/root",
                                "-q", dir.path() + "/ctx"});
   EXPECT_EQ(r.exit_code, 1);

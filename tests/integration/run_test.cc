@@ -132,6 +132,85 @@ TEST_F(RunTest, RunOnScratchNeedsACommandInTheImage) {
   EXPECT_NE(r.err.find("exit code: 127"), std::string::npos) << r.err;
 }
 
+TEST_F(RunTest, RunMountsCacheSecretTmpfsAndBind) {
+  Write(".dockerignore", "private.env\n");
+  Write("private.env", "IGNORED=1\n");
+  Write("req.txt", "flask==3.0\n");
+  Write("token.txt", "s3cret");  // checked by length: never in the file
+  Write("Dockerfile",
+        "FROM busybox AS builder\n"
+        "RUN mkdir /out && echo built > /out/a\n"
+        "FROM busybox\n"
+        "RUN --mount=type=cache,target=/var/cache/app "
+        "echo run >> /var/cache/app/log && wc -l < /var/cache/app/log > /count\n"
+        "RUN --mount=type=secret,id=token "
+        "test $(wc -c < /run/secrets/token) = 6 && echo secret-file-ok\n"
+        "RUN --mount=type=secret,id=token,env=TOKEN "
+        "test ${#TOKEN} = 6 && echo secret-env-ok\n"
+        "RUN --mount=type=tmpfs,target=/scratch "
+        "echo x > /scratch/f && grep -q ' /scratch tmpfs' /proc/mounts && "
+        "echo tmpfs-ok\n"
+        "RUN --mount=type=bind,source=req.txt,target=/req.txt "
+        "cat /req.txt > /copied-req\n"
+        "RUN --mount=type=bind,target=/ctx,rw ls -a /ctx > /ctx-list && "
+        "touch /ctx/written-by-run\n"
+        "RUN --mount=type=bind,from=builder,source=/out,target=/b "
+        "cat /b/a > /from-builder\n");
+  std::vector<std::string> args = WithBase(
+      {"--secret", "id=token,src=" + path("ctx/token.txt"), "--output",
+       "type=oci,dest=" + path("out") + "/", "--output",
+       "type=local,dest=" + path("fs")});
+  CommandResult r = MustBuild(args);
+  for (const char* ok : {"secret-file-ok", "secret-env-ok", "tmpfs-ok"}) {
+    EXPECT_NE(r.err.find(ok), std::string::npos) << ok << "\n" << r.err;
+  }
+  EXPECT_EQ(*base::ReadFile(path("fs/count")), "1\n");
+  EXPECT_EQ(*base::ReadFile(path("fs/copied-req")), "flask==3.0\n");
+  EXPECT_EQ(*base::ReadFile(path("fs/from-builder")), "built\n");
+  std::string listing = *base::ReadFile(path("fs/ctx-list"));
+  EXPECT_NE(listing.find("req.txt"), std::string::npos) << listing;
+  EXPECT_EQ(listing.find("private.env"), std::string::npos)
+      << ".dockerignore'd files are not bound: " << listing;
+  EXPECT_FALSE(fs::exists(path("ctx/written-by-run"))) << "rw writes discarded";
+  // No mount point and no secret reached the image.
+  for (const char* gone : {"run/secrets", "scratch", "req.txt", "ctx", "b",
+                           "var/cache/app/log"}) {
+    EXPECT_FALSE(fs::exists(path("fs/") + gone)) << gone;
+  }
+  LayoutImage img = ReadLayout(path("out"));
+  for (const image::History& h : img.config.history) {
+    EXPECT_EQ(h.created_by.find("s3cret"), std::string::npos);
+  }
+  for (const image::Descriptor& l : img.manifest.layers) {
+    CommandResult grep = RunCommand(
+        {"sh", "-c", "gzip -dc " + path("out") + "/blobs/sha256/" +
+                         l.digest.hex() + " | grep -c s3cret || true"});
+    EXPECT_EQ(grep.out, "0\n") << "secret in layer " << l.digest.ToString();
+  }
+
+  // A new secret value does not re-run; a changed bound file does; the
+  // cache mount keeps its content across builds.
+  Write("token.txt", "0ther!");
+  Write("req.txt", "flask==3.1\n");
+  CommandResult again = MustBuild(WithBase(
+      {"--secret", "id=token,src=" + path("ctx/token.txt"), "--output",
+       "type=local,dest=" + path("fs2")}));
+  EXPECT_EQ(*base::ReadFile(path("fs2/copied-req")), "flask==3.1\n");
+  EXPECT_EQ(Count(again.err, "CACHED"), 5) << again.err;
+  CommandResult fresh = MustBuild(WithBase(
+      {"--no-cache", "--secret", "id=token,src=" + path("ctx/token.txt"),
+       "--output", "type=local,dest=" + path("fs3")}));
+  EXPECT_EQ(*base::ReadFile(path("fs3/count")), "2\n");
+
+  // A required secret that is not given fails naming it.
+  Write("Dockerfile",
+        "FROM busybox\nRUN --mount=type=secret,id=missing,required=true true\n");
+  CommandResult missing = Build(WithBase({"-q"}));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("secret missing"), std::string::npos)
+      << missing.err;
+}
+
 // Every mount whose path lies under `dir`.
 std::string MountsUnder(const std::string& dir) {
   std::string out;
