@@ -374,6 +374,9 @@ Result<RunResult> Run(const RunSpec& spec) {
     created.push_back(made_text.substr(start, nl - start));
   }
   STRATA_TRY(CleanMountPoints(spec.upper_dir, spec.lower_dirs, created));
+  if (setup_error.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    STRATA_TRY(PruneUnchanged(spec.upper_dir, spec.lower_dirs));
+  }
   if (!setup_error.empty()) {
     while (!setup_error.empty() && setup_error.back() == '\n') {
       setup_error.pop_back();

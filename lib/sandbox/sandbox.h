@@ -128,6 +128,14 @@ base::Status CleanMountPoints(const std::string& upper_dir,
                               const std::vector<std::string>& lower_dirs,
                               const std::vector<std::string>& created);
 
+/// Removes from `upper_dir` what equals the entry below it in `lower_dirs`
+/// (top first): files with the same type, mode, owner, capability and
+/// bytes (compared up to 64 MiB; larger ones are kept), the same symlinks,
+/// and directories left empty that are the same below and not opaque. The
+/// layer then holds only real changes.
+base::Status PruneUnchanged(const std::string& upper_dir,
+                            const std::vector<std::string>& lower_dirs);
+
 }  // namespace strata::sandbox
 
 #endif  // STRATA_SANDBOX_SANDBOX_H_

@@ -113,6 +113,21 @@ TEST_F(SandboxTest, ChangesLandInTheUpperDirAsOverlayDiff) {
   EXPECT_FALSE(fs::exists(lower_ + "/new.txt"));
 }
 
+TEST_F(SandboxTest, CopiedUpButUnchangedIsNotInTheDiff) {
+  tmp_.WriteFile("lower/etc/app.conf", "a=1\n");
+  tmp_.WriteFile("lower/etc/other.conf", "b=1\n");
+  RunSpec spec = Spec({"sh", "-c",
+                       // same mode, same bytes, and one real change
+                       "chmod 644 /etc/app.conf && "
+                       "cat /etc/app.conf > /tmp.x && cat /tmp.x > /etc/app.conf && "
+                       "rm /tmp.x && echo b=2 > /etc/other.conf"});
+  ::chmod((lower_ + "/etc/app.conf").c_str(), 0644);
+  EXPECT_EQ(MustRun(spec).exit_code, 0) << output_;
+  // app.conf was copied up and rewritten with the same bytes: gone.
+  EXPECT_EQ(UpperNames(spec.upper_dir),
+            (std::vector<std::string>{"etc", "etc/other.conf"}));
+}
+
 TEST_F(SandboxTest, MountPointsTheImageLacksNeverReachTheDiff) {
   // The image has /etc but none of /proc, /dev, /sys, resolv.conf, hosts.
   RunSpec spec = Spec({"sh", "-c",
