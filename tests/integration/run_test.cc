@@ -211,6 +211,37 @@ TEST_F(RunTest, RunMountsCacheSecretTmpfsAndBind) {
       << missing.err;
 }
 
+TEST_F(RunTest, ContainmentTheHostIsUntouched) {
+  // Markers a RUN tries to write on the host, by every road out.
+  std::string marker = "strata-escape-" + std::to_string(::getpid());
+  std::string host_dir = path("host-target");
+  fs::create_directories(host_dir);
+  Write("Dockerfile",
+        "FROM busybox\n"
+        // a symlink planted by an earlier layer, absolute and relative
+        "RUN ln -s " + host_dir + " /planted && ln -s ../../../../../.." +
+            host_dir + " /planted-rel\n"
+        // the same path exists inside, so every write has a place to land
+        "RUN mkdir -p " + host_dir + " && echo x > /planted/" + marker + "; "
+        "echo x > /planted-rel/" + marker + "; "
+        "echo x > " + host_dir + "/" + marker + "; "
+        "echo x > /../../../../" + host_dir + "/" + marker + "; "
+        "echo x > /proc/self/root" + host_dir + "/" + marker + "; "
+        "echo x > /proc/1/root" + host_dir + "/" + marker + "; "
+        "mkdir -p /mnt && mount --bind / /mnt && echo mounted; "
+        "mount -t tmpfs none /tmp && echo tmpfs-mounted; "
+        "echo done\n");
+  CommandResult r = MustBuild(WithBase(
+      {"--output", "type=local,dest=" + path("fs")}));
+  EXPECT_NE(r.err.find(" done\n"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("mounted\n"), std::string::npos) << r.err;
+  // Nothing reached the host...
+  EXPECT_TRUE(fs::is_empty(host_dir)) << "the host dir was written";
+  EXPECT_FALSE(fs::exists("/" + marker));
+  // ...and the writes landed in the image instead.
+  EXPECT_TRUE(fs::exists(path("fs") + host_dir + "/" + marker));
+}
+
 // Every mount whose path lies under `dir`.
 std::string MountsUnder(const std::string& dir) {
   std::string out;
