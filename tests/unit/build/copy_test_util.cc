@@ -22,12 +22,17 @@ namespace strata::build::testutil {
 
 namespace fs = std::filesystem;
 
+std::string HostOwner() { return base::StrCat(::geteuid(), ":", ::getegid()); }
+
 CopyFixture::CopyFixture()
     : ctx_dir_(tmp_.path() + "/ctx"),
       stage_dir_(tmp_.path() + "/stage"),
       context_(CopySource::Context(ctx_dir_, {})) {
+  ::umask(022);
   fs::create_directories(ctx_dir_);
   fs::create_directories(stage_dir_);
+  ::chmod(ctx_dir_.c_str(), 0755);
+  ::chmod(stage_dir_.c_str(), 0755);
   stage_view_ = std::make_unique<layer::LayeredView>(
       std::vector<std::string>{stage_dir_});
 }
@@ -51,11 +56,21 @@ void CopyFixture::CtxLink(const std::string& rel, const std::string& target) {
   ASSERT_EQ(::symlink(target.c_str(), CtxPath(rel).c_str()), 0) << rel;
 }
 
+namespace {
+
+// Non-root users cannot chown to 0:0; their files keep their own ids.
+void ChownForTest(const std::string& path, uid_t uid, gid_t gid) {
+  if (::geteuid() != 0 && uid == 0 && gid == 0) return;
+  ASSERT_EQ(::lchown(path.c_str(), uid, gid), 0) << path;
+}
+
+}  // namespace
+
 void CopyFixture::Stage(const std::string& rel, const std::string& data,
                         mode_t mode, uid_t uid, gid_t gid) {
   std::string path = stage_dir_ + "/" + rel;
   layer::testutil::PutFile(path, data, mode);
-  ASSERT_EQ(::lchown(path.c_str(), uid, gid), 0) << rel;
+  ChownForTest(path, uid, gid);
 }
 
 void CopyFixture::StageDir(const std::string& rel, mode_t mode, uid_t uid,
@@ -63,7 +78,7 @@ void CopyFixture::StageDir(const std::string& rel, mode_t mode, uid_t uid,
   std::string path = stage_dir_ + "/" + rel;
   fs::create_directories(path);
   ::chmod(path.c_str(), mode);
-  ASSERT_EQ(::lchown(path.c_str(), uid, gid), 0) << rel;
+  ChownForTest(path, uid, gid);
 }
 
 void CopyFixture::StageLink(const std::string& rel, const std::string& target) {
@@ -76,7 +91,7 @@ void CopyFixture::SetIgnore(std::vector<std::string> patterns) {
   context_ = CopySource::Context(ctx_dir_, std::move(patterns));
 }
 
-base::Result<StepResult> CopyFixture::Run(
+base::Result<CopyOperation> CopyFixture::PlanOp(
     const std::vector<std::string>& sources, const std::string& dest,
     CopyOptions options, const CopySource* from,
     const std::vector<dockerfile::SourceContent>& heredocs) {
@@ -86,9 +101,10 @@ base::Result<StepResult> CopyFixture::Run(
   paths.source_contents = heredocs;
   if (!options.source_date_epoch) options.source_date_epoch = kEpoch;
   if (options.temp_dir.empty()) options.temp_dir = tmp_.path();
-  STRATA_ASSIGN_OR_RETURN(
-      CopyOperation op,
-      CopyOperation::Plan(from ? *from : context_, paths, options, stage()));
+  return CopyOperation::Plan(from ? *from : context_, paths, options, stage());
+}
+
+base::Result<StepResult> CopyFixture::Finish(CopyOperation& op) {
   StepResult result;
   STRATA_ASSIGN_OR_RETURN(result.content_digest, op.ContentDigest());
   base::StringSink sink;
@@ -102,6 +118,16 @@ base::Result<StepResult> CopyFixture::Run(
   STRATA_TRY(writer->Finish());
   result.blob = sink.str();
   return result;
+}
+
+base::Result<StepResult> CopyFixture::Run(
+    const std::vector<std::string>& sources, const std::string& dest,
+    CopyOptions options, const CopySource* from,
+    const std::vector<dockerfile::SourceContent>& heredocs) {
+  STRATA_ASSIGN_OR_RETURN(
+      CopyOperation op,
+      PlanOp(sources, dest, std::move(options), from, heredocs));
+  return Finish(op);
 }
 
 std::vector<std::string> CopyFixture::Entries(const std::string& blob) {
@@ -129,6 +155,27 @@ std::string CopyFixture::Applied(const std::string& blob) {
   return layer::testutil::ListTree(root, /*with_mtime=*/false);
 }
 
+std::string CopyFixture::FileIn(const std::string& blob,
+                                const std::string& name) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(),
+                                                           archive_read_free);
+  archive_read_support_format_tar(a.get());
+  archive_read_open_memory(a.get(), blob.data(), blob.size());
+  archive_entry* e = nullptr;
+  while (archive_read_next_header(a.get(), &e) == ARCHIVE_OK) {
+    if (archive_entry_pathname(e) != name ||
+        archive_entry_filetype(e) != AE_IFREG ||
+        archive_entry_hardlink(e) != nullptr) {
+      continue;
+    }
+    std::string data(static_cast<size_t>(archive_entry_size(e)), '\0');
+    la_ssize_t n = archive_read_data(a.get(), data.data(), data.size());
+    if (n < 0 || static_cast<size_t>(n) != data.size()) return "<short>";
+    return data;
+  }
+  return "<none>";
+}
+
 std::string CopyFixture::AppliedFile(const std::string& blob,
                                      const std::string& rel) {
   static int seq = 0;
@@ -146,14 +193,15 @@ std::string CopyFixture::AppliedFile(const std::string& blob,
 
 TestHttpServer::TestHttpServer(std::map<std::string, Response> routes)
     : routes_(std::move(routes)) {
+  ::setenv("no_proxy", "127.0.0.1", /*overwrite=*/1);
+  ::setenv("NO_PROXY", "127.0.0.1", /*overwrite=*/1);
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr = {};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr),
-                   sizeof(addr)),
-            0);
+  EXPECT_EQ(
+      ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   EXPECT_EQ(::listen(listen_fd_, 16), 0);
   socklen_t len = sizeof(addr);
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -220,6 +268,12 @@ void TestHttpServer::Handle(int fd) {
 }
 
 std::string Compress(const std::string& data, const std::string& how) {
+  if (how == "bzip2" || how == "xz") {
+    strata::testing::ScopedTempDir dir;
+    std::string in = dir.path() + "/in";
+    layer::testutil::PutFile(in, data);
+    return layer::testutil::RunCmd(base::StrCat(how, " -c ", in));
+  }
   base::StringSink out;
   layer::CompressionOptions options;
   options.compression =

@@ -30,8 +30,18 @@ struct StepResult {
 
 inline constexpr int64_t kEpoch = 1000000;
 
+/// The full text of `r`'s error ("<no error>" when it holds a value).
+template <typename T>
+std::string ErrorOf(const base::Result<T>& r) {
+  return r ? "<no error>" : r.error().ToString();
+}
+
+/// "uid:gid" of files this process creates without chown: "0:0" as root.
+std::string HostOwner();
+
 /// A build context dir and a stage (one overlay-mode layer dir) to copy
-/// from or into.
+/// from or into, both 0755 (the umask is set to 022 for reproducible
+/// modes of created parents).
 class CopyFixture : public ::testing::Test {
  protected:
   CopyFixture();
@@ -43,7 +53,9 @@ class CopyFixture : public ::testing::Test {
   void CtxLink(const std::string& rel, const std::string& target);
   std::string CtxPath(const std::string& rel) const;
 
-  // The stage filesystem ("stage/<rel>"), owned by uid:gid.
+  // The stage filesystem ("stage/<rel>"), owned by uid:gid (only when
+  // running as root, or when a test asks for non-zero ids: such tests skip
+  // without root).
   void Stage(const std::string& rel, const std::string& data = "",
              mode_t mode = 0644, uid_t uid = 0, gid_t gid = 0);
   void StageDir(const std::string& rel, mode_t mode = 0755, uid_t uid = 0,
@@ -52,12 +64,17 @@ class CopyFixture : public ::testing::Test {
 
   /// `COPY <sources...> <dest>` (ADD when options.is_add) from the context
   /// (or `from`) into the stage, with the LayerWriter clamping to kEpoch.
-  base::Result<StepResult> Run(const std::vector<std::string>& sources,
-                               const std::string& dest,
-                               CopyOptions options = {},
-                               const CopySource* from = nullptr,
-                               const std::vector<dockerfile::SourceContent>&
-                                   heredocs = {});
+  base::Result<StepResult> Run(
+      const std::vector<std::string>& sources, const std::string& dest,
+      CopyOptions options = {}, const CopySource* from = nullptr,
+      const std::vector<dockerfile::SourceContent>& heredocs = {});
+  /// Run's first part: only plans the step (defaults filled in as Run).
+  base::Result<CopyOperation> PlanOp(
+      const std::vector<std::string>& sources, const std::string& dest,
+      CopyOptions options = {}, const CopySource* from = nullptr,
+      const std::vector<dockerfile::SourceContent>& heredocs = {});
+  /// Run's second part: the digest, then the layer of a planned step.
+  static base::Result<StepResult> Finish(CopyOperation& op);
 
   /// The layer's tar entries, one line each, mtimes shown as seconds:
   /// "name|type|mode|uid:gid|size|mtime|link|xattrs".
@@ -67,11 +84,17 @@ class CopyFixture : public ::testing::Test {
   std::string Applied(const std::string& blob);
   /// Content of `rel` after applying the layer.
   std::string AppliedFile(const std::string& blob, const std::string& rel);
+  /// Content of the regular-file entry `name` of the layer, or "<none>".
+  static std::string FileIn(const std::string& blob, const std::string& name);
 
   const layer::LayeredView& stage() const { return *stage_view_; }
   CopySource& context() { return context_; }
   /// Sets the context's .dockerignore patterns (a new CopySource).
   void SetIgnore(std::vector<std::string> patterns);
+  /// A new CopySource over the context (without .dockerignore patterns)
+  /// that sees later changes: a CopySource indexes the context and caches
+  /// content hashes once.
+  void Rescan() { SetIgnore({}); }
 
   strata::testing::ScopedTempDir tmp_;
   std::string ctx_dir_;
@@ -81,7 +104,8 @@ class CopyFixture : public ::testing::Test {
 };
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 (one request per connection),
-/// serving fixed responses until destroyed.
+/// serving fixed responses until destroyed. Sets no_proxy for 127.0.0.1 so
+/// a proxy in the environment is not asked.
 class TestHttpServer {
  public:
   struct Response {
@@ -108,7 +132,8 @@ class TestHttpServer {
   std::jthread thread_;
 };
 
-/// `data` compressed with gzip or zstd ("gzip"/"zstd").
+/// `data` compressed with "gzip" or "zstd" (the layer module), "bzip2" or
+/// "xz" (the system binaries).
 std::string Compress(const std::string& data, const std::string& how);
 
 }  // namespace strata::build::testutil
