@@ -8,9 +8,11 @@ base::Result<BuiltImage> AssembleImage(const store::Store& store,
                                        image::ImageConfig config,
                                        const std::vector<Layer>& layers,
                                        const image::Platform& platform,
-                                       const BuildOptions& options) {
+                                       const BuildOptions& options,
+                                       int64_t last_created) {
+  int64_t when = last_created > 0 ? last_created : std::time(nullptr);
   std::string created =
-      image::FormatRfc3339(options.source_date_epoch.value_or(std::time(nullptr)));
+      image::FormatRfc3339(options.source_date_epoch.value_or(when));
   config.created = created;
   config.platform = platform;
   for (image::History& h : config.history) {

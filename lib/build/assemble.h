@@ -14,13 +14,15 @@
 namespace strata::build {
 
 /// Writes the image config (with `--label`s, the platform, diffIDs and
-/// creation times: SOURCE_DATE_EPOCH when set, else now) and an OCI
-/// manifest for `layers` into the store.
+/// creation times: SOURCE_DATE_EPOCH when set, else `last_created` (when
+/// the newest step first ran, so a cached rebuild is the same image), else
+/// now) and an OCI manifest for `layers` into the store.
 base::Result<BuiltImage> AssembleImage(const store::Store& store,
                                        image::ImageConfig config,
                                        const std::vector<Layer>& layers,
                                        const image::Platform& platform,
-                                       const BuildOptions& options);
+                                       const BuildOptions& options,
+                                       int64_t last_created = 0);
 
 }  // namespace strata::build
 

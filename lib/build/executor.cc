@@ -290,8 +290,14 @@ Status Executor::RunStep(int stage, DispatchedStep& step, StageState& state,
     progress_.Done(id);
   }
   fs.key = key;
+  fs.last_created = std::max(fs.last_created, outcome->created);
   if (step.history) {
     step.history->empty_layer = !outcome->layer.has_value();
+    if (options_.source_date_epoch) {
+      step.history->created = image::FormatRfc3339(*options_.source_date_epoch);
+    } else if (outcome->created > 0) {
+      step.history->created = image::FormatRfc3339(outcome->created);
+    }
     state.config.history.push_back(*step.history);
   }
   if (outcome->layer) fs.layers.push_back(*outcome->layer);
@@ -414,7 +420,8 @@ Result<BuildResult> Executor::Run() {
   BuildResult out;
   STRATA_ASSIGN_OR_RETURN(
       out.image, AssembleImage(store_, target.state.config, target.fs.layers,
-                               target.platform, options_));
+                               target.platform, options_,
+                               target.fs.last_created));
   out.warnings = plan_.warnings;
   for (const std::string& arg : dispatcher_.UnusedBuildArgs()) {
     out.warnings.push_back("[Warning] One or more build-args [" + arg +

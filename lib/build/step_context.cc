@@ -1,5 +1,7 @@
 #include "build/step_context.h"
 
+#include <ctime>
+
 namespace strata::build {
 
 using base::Result;
@@ -31,6 +33,7 @@ Result<StepOutcome> CachedStep(
     if (hit) {
       StepOutcome out;
       out.cached = true;
+      out.created = hit->created;
       if (hit->layer) {
         const cache::LayerRecord& r = *hit->layer;
         out.layer = Layer{{r.media_type, r.digest, r.size, {}, std::nullopt},
@@ -41,6 +44,7 @@ Result<StepOutcome> CachedStep(
   }
   STRATA_ASSIGN_OR_RETURN(std::optional<Layer> layer, make());
   cache::Entry entry;
+  entry.created = std::time(nullptr);
   if (layer) {
     entry.layer = cache::LayerRecord{layer->blob.media_type, layer->blob.digest,
                                      layer->blob.size, layer->diff_id, 0};
@@ -48,6 +52,7 @@ Result<StepOutcome> CachedStep(
   STRATA_TRY(ctx.cache.Put(key, entry));
   StepOutcome out;
   out.layer = std::move(layer);
+  out.created = entry.created;
   return out;
 }
 

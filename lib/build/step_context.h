@@ -34,6 +34,8 @@ struct StepContext {
 struct StepOutcome {
   std::optional<Layer> layer;
   bool cached = false;
+  /// When the step first ran (Unix seconds), from the cache on a hit.
+  int64_t created = 0;
 };
 
 /// Writes a new layer into the store with `fill`; a layer `fill` added no

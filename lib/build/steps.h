@@ -20,6 +20,9 @@ namespace strata::build {
 struct StageFs {
   std::vector<Layer> layers;
   base::Digest key;  // the cache key of the last step (or of the base)
+  /// The latest creation time of the stage's steps (Unix seconds, 0 if
+  /// none): the image's `created` unless SOURCE_DATE_EPOCH is set.
+  int64_t last_created = 0;
 };
 
 /// Where COPY --from and RUN --mount from= read: a stage's or an image's

@@ -33,6 +33,7 @@ std::string EntryToJson(const Entry& entry) {
     lj["uncompressedSize"] = l.uncompressed_size;
     j["layer"] = lj;
   }
+  if (entry.created > 0) j["created"] = entry.created;
   return j.dump();
 }
 
@@ -47,6 +48,9 @@ base::Result<Entry> EntryFromJson(std::string_view json) {
     return MakeError(Code::kUnsupported, "cache record: unknown version");
   }
   Entry entry;
+  if (auto c = j.find("created"); c != j.end() && c->is_number_integer()) {
+    entry.created = c->get<int64_t>();
+  }
   auto layer = j.find("layer");
   if (layer == j.end()) return entry;
   auto str = [&](const char* k) -> std::string {

@@ -60,6 +60,9 @@ struct LayerRecord {
 /// What a cached step produced.
 struct Entry {
   std::optional<LayerRecord> layer;
+  /// When the step first ran (Unix seconds; 0 if unknown): a cached
+  /// rebuild reuses it, so it gives the same history and image digest.
+  int64_t created = 0;
   bool operator==(const Entry&) const = default;
 };
 
