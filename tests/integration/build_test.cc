@@ -161,6 +161,26 @@ TEST_F(BuildTest, FromAnOciLayoutBuildContext) {
   EXPECT_EQ(*base::ReadFile(path("fs/base.txt")), "from layout");
 }
 
+TEST_F(BuildTest, ArgBeforeFromPicksTheBase) {
+  Write("Dockerfile", "FROM scratch\nCOPY base.txt /\n");
+  Write("base.txt", "one");
+  MustBuild({"-t", "local/base:1"});
+  Write("base.txt", "two");
+  MustBuild({"-t", "local/base:2"});
+  Write("Dockerfile",
+        "ARG BASE=local/base\nARG TAG=1\nFROM ${BASE}:${TAG} AS app\n"
+        "ARG TAG\nLABEL tag=$TAG\n");
+  MustBuild({"--output", "type=local,dest=" + path("fs1")});
+  EXPECT_EQ(*base::ReadFile(path("fs1/base.txt")), "one");
+  CommandResult r = MustBuild({"--build-arg", "TAG=2", "--output",
+                               "type=oci,dest=" + path("oci") + "/",
+                               "--output", "type=local,dest=" + path("fs2")});
+  EXPECT_EQ(*base::ReadFile(path("fs2/base.txt")), "two");
+  EXPECT_EQ(ReadLayout(path("oci")).config.config.labels.at("tag"), "2");
+  EXPECT_NE(r.err.find("FROM docker.io/local/base:2"), std::string::npos)
+      << r.err;
+}
+
 TEST_F(BuildTest, OnbuildTriggersRunInTheChild) {
   Write("Dockerfile",
         "FROM scratch\nONBUILD COPY trigger.txt /from-trigger\n"

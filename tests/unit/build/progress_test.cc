@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <memory>
 #include <regex>
 
 namespace strata::build {
@@ -55,6 +56,36 @@ TEST(PlainProgressTest, InterleavedStepsRepeatTheirHeader) {
   // #1's header is printed again before its log line, after #2 spoke.
   size_t first = out.find("#1 [a 1/1] RUN x");
   EXPECT_NE(out.find("#1 [a 1/1] RUN x", first + 1), std::string::npos) << out;
+}
+
+TEST(TtyProgressTest, RedrawsACompactViewInPlace) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* f = open_memstream(&buf, &len);
+  {
+    std::unique_ptr<ProgressSink> p = NewProgress(Progress::kTty, f);
+    int a = p->Start("[build 1/2] COPY app.py .");
+    p->Cached(a);
+    int b = p->Start("[build 2/2] RUN make");
+    p->Log(b, "compiling");
+    p->Done(b);
+    p->Finish();
+  }
+  std::fclose(f);
+  std::string out(buf, len);
+  free(buf);
+  // Frames redraw over the previous one (cursor up, erase line)...
+  EXPECT_NE(out.find("\x1b[1A\x1b[2K"), std::string::npos) << out;
+  // ...and the last frame lists every step with its state and time.
+  size_t last = out.rfind("[+] Building");
+  ASSERT_NE(last, std::string::npos) << out;
+  std::string frame = out.substr(last);
+  EXPECT_NE(frame.find("(2/2)"), std::string::npos) << frame;
+  EXPECT_NE(frame.find(" => [build 1/2] COPY app.py . CACHED"),
+            std::string::npos)
+      << frame;
+  EXPECT_NE(frame.find(" => [build 2/2] RUN make "), std::string::npos)
+      << frame;
 }
 
 TEST(QuietProgressTest, PrintsNothingAndNumbers) {
