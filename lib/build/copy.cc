@@ -5,9 +5,10 @@
 namespace strata::build {
 
 CopySource CopySource::Context(std::string dir,
-                               std::vector<std::string> ignore_patterns) {
-  return CopySource(
-      copy_internal::NewContextFs(std::move(dir), std::move(ignore_patterns)));
+                               std::vector<std::string> ignore_patterns,
+                               std::string stat_cache_path) {
+  return CopySource(copy_internal::NewContextFs(
+      std::move(dir), std::move(ignore_patterns), std::move(stat_cache_path)));
 }
 
 CopySource CopySource::View(const layer::LayeredView* view, std::string name) {

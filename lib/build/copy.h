@@ -91,8 +91,11 @@ class CopySource {
   /// context::WalkContext and `ignore_patterns` (.dockerignore), so excluded
   /// files do not exist; uid/gid are 0. The walk happens once, on first use
   /// (Plan), and keeps the metadata of every entry in memory.
+  /// With `stat_cache_path`, file digests are remembered there by stat
+  /// (stat_cache.h), so an unchanged file is not read by the next build.
   static CopySource Context(std::string dir,
-                            std::vector<std::string> ignore_patterns);
+                            std::vector<std::string> ignore_patterns,
+                            std::string stat_cache_path = "");
 
   /// A stage's or image's filesystem (`COPY --from`). `view` is not owned
   /// and must outlive every CopyOperation planned from it. `name` says what

@@ -136,6 +136,15 @@ base::Result<base::Digest> SourceFs::ContentDigest(const std::string& abs,
     auto it = digests_.find(abs);
     if (it != digests_.end()) return it->second;
   }
+  FileIdentity id{node.size, node.mtime.sec * 1'000'000'000 + node.mtime.nsec,
+                  node.ctime_ns, node.inode, node.device};
+  if (stat_cache_ && node.ctime_ns != 0) {
+    if (std::optional<base::Digest> known = stat_cache_->Find(abs, id)) {
+      std::lock_guard lock(digest_mu_);
+      digests_.emplace(abs, *known);
+      return *known;
+    }
+  }
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<base::Source> source,
                           Open(abs, node));
   base::DigestingSink sink(nullptr);
@@ -145,6 +154,7 @@ base::Result<base::Digest> SourceFs::ContentDigest(const std::string& abs,
                      " changed while it was read");
   }
   base::Digest digest = sink.Finish();
+  if (stat_cache_ && node.ctime_ns != 0) stat_cache_->Remember(abs, id, digest);
   std::lock_guard lock(digest_mu_);
   digests_.emplace(abs, digest);
   return digest;
@@ -162,8 +172,13 @@ layer::Timestamp FromNanos(int64_t ns) {
 // on first use; copies of the CopySource share it.
 class ContextFs : public SourceFs {
  public:
-  ContextFs(std::string dir, std::vector<std::string> patterns)
-      : dir_(std::move(dir)), patterns_(std::move(patterns)) {}
+  ContextFs(std::string dir, std::vector<std::string> patterns,
+            std::string stat_cache_path)
+      : dir_(std::move(dir)), patterns_(std::move(patterns)) {
+    if (!stat_cache_path.empty()) {
+      stat_cache_ = std::make_shared<StatCache>(std::move(stat_cache_path));
+    }
+  }
 
   std::string Describe() const override { return "build context"; }
   std::string NotFoundHint() const override {
@@ -218,6 +233,7 @@ FsNode NodeOfWalkEntry(const context::WalkEntry& e) {
   n.device = e.stat.device;
   n.inode = e.stat.inode;
   n.nlink = e.stat.nlink;
+  n.ctime_ns = e.stat.ctime_ns;
   // uid/gid stay 0: BuildKit's client resets them before sending.
   switch (e.type) {
     case context::FileType::kDir: n.type = layer::EntryType::kDirectory; break;
@@ -470,8 +486,10 @@ class ViewFs : public SourceFs {
 }  // namespace
 
 std::shared_ptr<SourceFs> NewContextFs(std::string dir,
-                                       std::vector<std::string> patterns) {
-  return std::make_shared<ContextFs>(std::move(dir), std::move(patterns));
+                                       std::vector<std::string> patterns,
+                                       std::string stat_cache_path) {
+  return std::make_shared<ContextFs>(std::move(dir), std::move(patterns),
+                                     std::move(stat_cache_path));
 }
 
 std::shared_ptr<SourceFs> NewViewFs(const layer::LayeredView* view,

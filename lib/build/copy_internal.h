@@ -24,6 +24,7 @@
 #include "base/result.h"
 #include "base/stream.h"
 #include "build/copy.h"
+#include "build/stat_cache.h"
 #include "build/archive_unpack.h"
 #include "build/http_fetch.h"
 #include "context/pattern_matcher.h"
@@ -78,6 +79,7 @@ struct FsNode {
   int64_t size = 0;  // regular files
   layer::Timestamp mtime;
   std::string link_target;
+  int64_t ctime_ns = 0;  // the context's files: for the stat cache
   uint32_t dev_major = 0;
   uint32_t dev_minor = 0;
   uint64_t device = 0;  // identity, for hard links
@@ -120,9 +122,13 @@ class SourceFs {
   base::Result<std::string> Resolve(std::string_view path,
                                     bool follow_final) const;
 
-  /// sha256 of regular file `abs` (streamed once, then cached).
+  /// sha256 of regular file `abs` (streamed once, then cached; across
+  /// builds too when the filesystem has a stat cache).
   base::Result<base::Digest> ContentDigest(const std::string& abs,
                                            const FsNode& node) const;
+
+ protected:
+  std::shared_ptr<StatCache> stat_cache_;  // the context's, else null
 
  private:
   mutable std::mutex digest_mu_;
@@ -131,7 +137,8 @@ class SourceFs {
 
 /// The build context (see CopySource::Context).
 std::shared_ptr<SourceFs> NewContextFs(std::string dir,
-                                       std::vector<std::string> patterns);
+                                       std::vector<std::string> patterns,
+                                       std::string stat_cache_path);
 /// A stage or image (see CopySource::View).
 std::shared_ptr<SourceFs> NewViewFs(const layer::LayeredView* view,
                                     std::string name);

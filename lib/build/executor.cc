@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -142,8 +143,16 @@ Status Executor::LoadIgnore() {
                        : plan_.dockerfile.path;
   STRATA_ASSIGN_OR_RETURN(context::BuildIgnore ignore,
                           context::LoadBuildIgnore(options_.context_dir, df));
+  // File digests by stat, per context directory (stat_cache.h).
+  std::error_code ec;
+  std::string real = std::filesystem::canonical(options_.context_dir, ec);
+  std::string stat_cache;
+  if (!ec) {
+    STRATA_ASSIGN_OR_RETURN(std::string area, store_.Area("statcache"));
+    stat_cache = area + "/" + base::Digest::Of(real).hex();
+  }
   context_ = CopySource::Context(options_.context_dir,
-                                 std::move(ignore.patterns));
+                                 std::move(ignore.patterns), stat_cache);
   return base::OkStatus();
 }
 

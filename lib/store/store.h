@@ -18,6 +18,10 @@
 //                                <key> is percent-encoded to be a safe
 //                                file name. mtime = last use (for prune).
 //   <root>/layers/...            unpacked layers (managed by lib/layer).
+//   <root>/statcache/<hex>       context file digests by stat, one file per
+//                                context dir (lib/build/stat_cache.h).
+//   <root>/cache-mounts/<hex>    RUN --mount=type=cache dirs, by id
+//                                (lib/build/run_mounts.h).
 //
 // Concurrency: blob and record writes go through a temp file and rename(2),
 // so two builds writing the same digest or key both leave a whole file.
