@@ -115,10 +115,12 @@ int RunPrune(const std::vector<std::string>& args) {
   if (!report) return PrintFailure(report.error());
   std::printf(
       "Deleted build cache records: %lld\nDeleted blobs: %lld\n"
-      "Deleted unpacked layers: %lld\nTotal reclaimed space: %s\n",
+      "Deleted unpacked layers: %lld\nDeleted cache mounts: %lld\n"
+      "Total reclaimed space: %s\n",
       static_cast<long long>(report->cache_records),
       static_cast<long long>(report->blobs),
       static_cast<long long>(report->layer_dirs),
+      static_cast<long long>(report->cache_mounts),
       HumanSize(report->bytes).c_str());
   return kExitOk;
 }
@@ -192,6 +194,8 @@ int RunDu(const std::vector<std::string>& args) {
       UsageRow("Unused layers", du->unused_layers),
       UsageRow("Records", du->records),
       UsageRow("Temp files", du->tmp),
+      UsageRow("Cache mounts", du->cache_mounts),
+      UsageRow("Stat caches", du->stat_caches),
       {"Total", "", HumanSize(du->TotalBytes())},
   };
   std::fputs(FormatTable(rows).c_str(), stdout);

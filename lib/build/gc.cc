@@ -311,12 +311,28 @@ Result<PruneReport> Prune(const store::Store& store,
     ++report.layer_dirs;
     report.bytes += size;
   }
+  if (options.all) {
+    for (const char* area : {"cache-mounts", "statcache"}) {
+      std::error_code ec;
+      std::string dir = store.root() + "/" + area;
+      for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+        int64_t bytes = TreeBytes(e.path().string());
+        STRATA_TRY(RemoveTree(e.path().string()));
+        if (std::string(area) == "cache-mounts" &&
+            e.path().extension() != ".lock") {
+          ++report.cache_mounts;
+        }
+        report.bytes += bytes;
+      }
+    }
+  }
   return report;
 }
 
 int64_t DiskUsageReport::TotalBytes() const {
   return image_blobs.bytes + cache_blobs.bytes + unused_blobs.bytes +
-         layers.bytes + unused_layers.bytes + records.bytes + tmp.bytes;
+         layers.bytes + unused_layers.bytes + records.bytes + tmp.bytes +
+         cache_mounts.bytes + stat_caches.bytes;
 }
 
 Result<DiskUsageReport> DiskUsage(const store::Store& store) {
@@ -374,6 +390,16 @@ Result<DiskUsageReport> DiskUsage(const store::Store& store) {
        fs::directory_iterator(store.root() + "/tmp", ec)) {
     ++report.tmp.count;
     report.tmp.bytes += TreeBytes(e.path().string());
+  }
+  for (const fs::directory_entry& e :
+       fs::directory_iterator(store.root() + "/cache-mounts", ec)) {
+    if (e.path().extension() != ".lock") ++report.cache_mounts.count;
+    report.cache_mounts.bytes += TreeBytes(e.path().string());
+  }
+  for (const fs::directory_entry& e :
+       fs::directory_iterator(store.root() + "/statcache", ec)) {
+    ++report.stat_caches.count;
+    report.stat_caches.bytes += TreeBytes(e.path().string());
   }
   return report;
 }

@@ -42,7 +42,8 @@ struct PruneOptions {
   /// Then drop records, least recently used first, until the store's size
   /// after collection is at most this many bytes.
   std::optional<int64_t> max_bytes = std::nullopt;
-  /// Drop every cache record.
+  /// Drop every cache record, and the RUN cache mounts and the context
+  /// stat caches too (as `docker builder prune --all` drops cache mounts).
   bool all = false;
 };
 
@@ -51,6 +52,7 @@ struct PruneReport {
   int64_t cache_records = 0;
   int64_t blobs = 0;
   int64_t layer_dirs = 0;
+  int64_t cache_mounts = 0;  // RUN --mount=type=cache dirs (--all only)
   /// Bytes freed by all of the above (see the header for how sizes count).
   int64_t bytes = 0;
 };
@@ -102,6 +104,8 @@ struct DiskUsageReport {
   Usage unused_layers;  // unpacked layers nothing uses
   Usage records;        // record files of every kind
   Usage tmp;            // entries of tmp/ (builds in progress, or debris)
+  Usage cache_mounts;   // RUN --mount=type=cache dirs and their locks
+  Usage stat_caches;    // remembered context file digests
   std::vector<ImageUsage> images;               // sorted by name
   std::vector<CacheRecordUsage> cache_records;  // most recently used first
   std::vector<LayerDirUsage> layer_dirs;        // sorted by diffID

@@ -6,6 +6,7 @@
 
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 
 #include "base/digest.h"
 #include "base/file.h"
@@ -254,7 +255,8 @@ TEST_F(StoreCommandsTest, PruneAfterRmiReclaimsTheBlobs) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.substr(r.out.find("[y/N] ") + 6),
             "Deleted build cache records: 0\nDeleted blobs: 4\n"
-            "Deleted unpacked layers: 0\nTotal reclaimed space: 615B\n");
+            "Deleted unpacked layers: 0\nDeleted cache mounts: 0\n"
+            "Total reclaimed space: 615B\n");
   EXPECT_FALSE(store_.HasBlob(other_.layer));
   EXPECT_TRUE(store_.HasBlob(app_.layer));
   EXPECT_EQ(store_.BlobCount(), 3u);
@@ -267,7 +269,8 @@ TEST_F(StoreCommandsTest, PruneAllDropsTheBuildCache) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "Deleted build cache records: 0\nDeleted blobs: 0\n"
-            "Deleted unpacked layers: 0\nTotal reclaimed space: 0B\n");
+            "Deleted unpacked layers: 0\nDeleted cache mounts: 0\n"
+            "Total reclaimed space: 0B\n");
   r = Run({"du", "-v"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Cache blobs       1         12B\n"), std::string::npos)
@@ -282,11 +285,24 @@ TEST_F(StoreCommandsTest, PruneAllDropsTheBuildCache) {
   ASSERT_NE(row, std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" ago   12B       false\n", row), std::string::npos)
       << r.out;
+  // A RUN cache mount (and its lock) and a context stat cache.
+  fs::create_directories(store_.root() + "/cache-mounts/abc/pip");
+  std::ofstream(store_.root() + "/cache-mounts/abc/pip/wheel") << "12345";
+  std::ofstream(store_.root() + "/cache-mounts/abc.lock");
+  fs::create_directories(store_.root() + "/statcache");
+  std::ofstream(store_.root() + "/statcache/def") << "x";
+  r = Run({"du"});
+  EXPECT_NE(r.out.find("Cache mounts      1         5B\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Stat caches       1         1B\n"), std::string::npos)
+      << r.out;
   r = Run({"prune", "--all", "--force"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, r.out.find("Total")),
             "Deleted build cache records: 1\nDeleted blobs: 1\n"
-            "Deleted unpacked layers: 0\n");
+            "Deleted unpacked layers: 0\nDeleted cache mounts: 1\n");
+  EXPECT_TRUE(fs::is_empty(store_.root() + "/cache-mounts"));
+  EXPECT_TRUE(fs::is_empty(store_.root() + "/statcache"));
   EXPECT_FALSE(store_.HasBlob(layer));
   EXPECT_TRUE(fs::is_empty(store_.root() + "/records/cache"));
 }
