@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <filesystem>
@@ -260,12 +262,19 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
     spec.network = run.network == "none" ? sandbox::Network::kNone
                                          : sandbox::Network::kHost;
     spec.pipe_files = pipe_files;
+    const char* force_copy = std::getenv("STRATA_SANDBOX_COPY");
+    spec.force_copy = force_copy != nullptr && std::string(force_copy) == "1";
     STRATA_TRY(mounts.Prepare(tmpl, &spec.mounts, &spec.env));
     LineSplitter lines(ctx.progress, progress_id);
     spec.on_output = [&](std::string_view chunk) { lines.Add(chunk); };
     Result<sandbox::RunResult> ran = sandbox::Run(spec);
     lines.Flush();
     if (!ran) return std::move(ran).error();
+    if (!ran->notice.empty()) {
+      // Said once per build, on the step that found out.
+      static std::atomic<bool> told{false};
+      if (!told.exchange(true)) ctx.progress.Log(progress_id, ran->notice);
+    }
     if (ran->exit_code != 0) {
       return MakeError(Code::kInvalidArgument, "process ",
                        base::GoQuote(base::Join(argv, " ")),
@@ -273,7 +282,7 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
                        ran->exit_code);
     }
     layer::DirectoryOptions options;
-    options.convert_overlay_whiteouts = true;
+    options.convert_overlay_whiteouts = !ran->oci_whiteouts;
     return WriteNewLayer(ctx, [&](layer::LayerWriter& w) -> base::Status {
       STRATA_ASSIGN_OR_RETURN(layer::DirectoryStats stats,
                               layer::WriteDirectoryLayer(spec.upper_dir, w,

@@ -165,6 +165,16 @@ std::string LowerDirOption(const std::vector<std::string>& dirs,
 }
 
 std::string MountOverlay(const RunSpec& spec, bool in_userns) {
+  if (!spec.copy_root.empty()) {
+    // The fallback: the merged copy, bound as the root (nodev as well).
+    if (::mount(spec.copy_root.c_str(), spec.rootfs_dir.c_str(), nullptr,
+                MS_BIND | MS_REC, nullptr) != 0 ||
+        ::mount(nullptr, spec.rootfs_dir.c_str(), nullptr,
+                MS_BIND | MS_REMOUNT | MS_NODEV, nullptr) != 0) {
+      return Errno("bind the root copy on " + spec.rootfs_dir);
+    }
+    return "";
+  }
   std::vector<std::string> lower = spec.lower_dirs;
   if (lower.empty()) {
     // FROM scratch: overlayfs wants at least one lower dir.

@@ -19,6 +19,7 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "sandbox/copy_root.h"
 #include "sandbox/rootfs.h"
 
 namespace strata::sandbox {
@@ -285,7 +286,10 @@ Status CleanMountPoints(const std::string& upper_dir,
   return base::OkStatus();
 }
 
-Result<RunResult> Run(const RunSpec& spec) {
+namespace {
+
+// One run on an overlay, or on spec.copy_root when set.
+Result<RunResult> RunOnce(const RunSpec& spec) {
   if (spec.argv.empty()) {
     return MakeError(Code::kInvalidArgument, "RUN has no command");
   }
@@ -373,8 +377,11 @@ Result<RunResult> Run(const RunSpec& spec) {
        start = nl + 1) {
     created.push_back(made_text.substr(start, nl - start));
   }
-  STRATA_TRY(CleanMountPoints(spec.upper_dir, spec.lower_dirs, created));
-  if (setup_error.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+  const std::string& changed =
+      spec.copy_root.empty() ? spec.upper_dir : spec.copy_root;
+  STRATA_TRY(CleanMountPoints(changed, spec.lower_dirs, created));
+  if (setup_error.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+      spec.copy_root.empty()) {
     STRATA_TRY(PruneUnchanged(spec.upper_dir, spec.lower_dirs));
   }
   if (!setup_error.empty()) {
@@ -389,6 +396,47 @@ Result<RunResult> Run(const RunSpec& spec) {
   } else {
     result.exit_code = WEXITSTATUS(status);
   }
+  return result;
+}
+
+// Whether a setup error says the kernel cannot give us an overlay (not
+// that our own directories are wrong): no overlayfs, not permitted here,
+// or options (userxattr) it does not know.
+bool OverlayUnavailable(const std::string& message) {
+  if (message.find("mount overlay on ") == std::string::npos) return false;
+  for (int err : {ENODEV, EPERM, EINVAL}) {
+    if (message.find(std::strerror(err)) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<RunResult> Run(const RunSpec& spec) {
+  std::string notice;
+  if (!spec.force_copy) {
+    Result<RunResult> r = RunOnce(spec);
+    if (r || !OverlayUnavailable(r.error().message())) return r;
+    notice = "overlayfs could not be mounted (" + r.error().message() +
+             "): RUN copies the root file system instead, which is slower";
+  } else {
+    notice = "STRATA_SANDBOX_COPY is set: RUN copies the root file system";
+  }
+  RunSpec copy = spec;
+  copy.copy_root = spec.state_dir + "/copy";
+  if (::mkdir(copy.copy_root.c_str(), 0755) != 0) {
+    return MakeError(Code::kIo, "mkdir ", copy.copy_root, ": ",
+                     std::strerror(errno));
+  }
+  STRATA_TRY(internal::MergeLowerDirs(spec.lower_dirs, copy.copy_root));
+  STRATA_ASSIGN_OR_RETURN(RunResult result, RunOnce(copy));
+  if (result.exit_code == 0) {
+    STRATA_TRY(internal::DiffCopy(copy.copy_root, spec.lower_dirs,
+                                  spec.upper_dir));
+    STRATA_TRY(PruneUnchanged(spec.upper_dir, spec.lower_dirs));
+  }
+  result.oci_whiteouts = true;
+  result.notice = notice;
   return result;
 }
 

@@ -101,6 +101,11 @@ struct RunSpec {
   std::string hostname = "buildkitsandbox";
   std::vector<PipeFile> pipe_files;
   std::vector<MountSpec> mounts;
+  /// Use the copy fallback (copy_root.h) even where overlayfs works: for
+  /// tests and diagnosis (strata sets it from STRATA_SANDBOX_COPY=1).
+  bool force_copy = false;
+  /// Internal: the merged copy the fallback runs on.
+  std::string copy_root;
 
   /// Receives the command's stdout and stderr, merged, as it comes.
   std::function<void(std::string_view)> on_output;
@@ -108,15 +113,22 @@ struct RunSpec {
 
 struct RunResult {
   int exit_code = 0;  // 128+N when killed by signal N, as a shell says
+  /// The fallback ran: upper_dir marks deletions with ".wh.<name>" files
+  /// (OCI whiteouts, written as they are), not overlay whiteouts.
+  bool oci_whiteouts = false;
+  /// Why the fallback ran, to tell the user once.
+  std::string notice;
 };
 
 /// Whether strata runs as root; otherwise a user namespace is needed.
 bool RunningAsRoot();
 
 /// Runs `spec` and waits for it. An error means the sandbox could not be
-/// set up (the message says why: no user namespaces, no overlayfs...); a
-/// command that ran and failed is a RunResult with its exit code. Mount
-/// points the run created are removed from the upper dir before return.
+/// set up (the message says why: no user namespaces...); a command that
+/// ran and failed is a RunResult with its exit code. Mount points the run
+/// created are removed from the upper dir before return. Where overlayfs
+/// cannot be mounted, the root is a merged copy of the lower dirs and the
+/// upper dir is filled by comparing it afterwards (RunResult::notice).
 base::Result<RunResult> Run(const RunSpec& spec);
 
 /// Removes from `upper_dir` the mount points a run created (`created`,

@@ -35,7 +35,7 @@ class BuildTest : public ::testing::Test {
                                      "--progress=plain"};
     full.insert(full.end(), args.begin(), args.end());
     full.push_back(ctx());
-    return RunStrata(full, "", dir_.path());
+    return RunStrata(full, "", dir_.path(), env_);
   }
 
   /// Builds and fails the test if the build fails.
@@ -67,6 +67,7 @@ class BuildTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
+  std::vector<std::string> env_;  // added to strata's environment ("K=V")
 };
 
 /// Counts occurrences of `needle` in `hay`.

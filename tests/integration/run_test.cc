@@ -2,6 +2,7 @@
 // busybox-static by scripts/make-busybox-base.sh) and runs commands in its
 // sandbox; the layers are read back from the OCI layout.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include <signal.h>
@@ -99,6 +100,29 @@ TEST_F(RunTest, RunMakesALayerOfWhatItChanged) {
   // A build arg the RUN uses changes its key.
   CommandResult other = MustBuild(WithBase({"--build-arg", "NAME=strata"}));
   EXPECT_EQ(Count(other.err, "CACHED"), 0) << other.err;
+}
+
+TEST_F(RunTest, WithoutOverlayfsTheCopyFallbackGivesTheSameImage) {
+  Write("Dockerfile",
+        "FROM busybox\n"
+        "RUN echo hi > /hello.txt && rm /bin/vi && mkdir -p /data && "
+        "chown www:www /data && rm -r /root && chmod 755 /etc && touch /bin/busybox\n"
+        "USER www\n"
+        "RUN id -u > /tmp/whoami\n");
+  std::vector<std::string> args = WithBase(
+      {"--source-date-epoch", "1000", "--metadata-file", ""});
+  args[args.size() - 1] = path("overlay.json");
+  MustBuild(args);
+  env_ = {"STRATA_SANDBOX_COPY=1"};
+  args[args.size() - 1] = path("copy.json");
+  CommandResult copy = MustBuild(args, path("root-copy"));
+  EXPECT_NE(copy.err.find("copies the root file system"), std::string::npos)
+      << copy.err;
+  auto digest = [&](const std::string& file) {
+    return nlohmann::json::parse(*base::ReadFile(file))["containerimage.digest"];
+  };
+  EXPECT_EQ(digest(path("copy.json")), digest(path("overlay.json")))
+      << "the fallback must produce the same layers";
 }
 
 TEST_F(RunTest, AFailingRunStopsTheBuildWithBuildKitsWording) {

@@ -64,7 +64,10 @@ class SandboxTest : public ::testing::Test {
   RunResult MustRun(const RunSpec& spec) {
     base::Result<RunResult> r = sandbox::Run(spec);
     EXPECT_TRUE(r) << r.error().message();
-    return r ? *r : RunResult{-1};
+    if (r) return *r;
+    RunResult failed;
+    failed.exit_code = -1;
+    return failed;
   }
 
   static std::vector<std::string> UpperNames(const std::string& upper) {
@@ -126,6 +129,21 @@ TEST_F(SandboxTest, CopiedUpButUnchangedIsNotInTheDiff) {
   // app.conf was copied up and rewritten with the same bytes: gone.
   EXPECT_EQ(UpperNames(spec.upper_dir),
             (std::vector<std::string>{"etc", "etc/other.conf"}));
+}
+
+TEST_F(SandboxTest, CopyFallbackDiffsLikeOverlay) {
+  RunSpec spec = Spec({"sh", "-c",
+                       "echo new > /new.txt && rm /gone.txt && mkdir -p /a/b "
+                       "&& cat /etc/hosts > /dev/null"});
+  spec.force_copy = true;
+  RunResult r = MustRun(spec);
+  EXPECT_EQ(r.exit_code, 0) << output_;
+  EXPECT_TRUE(r.oci_whiteouts);
+  EXPECT_NE(r.notice, "");
+  EXPECT_EQ(UpperNames(spec.upper_dir),
+            (std::vector<std::string>{".wh.gone.txt", "a", "a/b", "new.txt"}));
+  EXPECT_EQ(*base::ReadFile(spec.upper_dir + "/new.txt"), "new\n");
+  EXPECT_TRUE(fs::exists(lower_ + "/gone.txt")) << "lower dirs untouched";
 }
 
 TEST_F(SandboxTest, MountPointsTheImageLacksNeverReachTheDiff) {
