@@ -18,6 +18,7 @@
 #include "build/copy_internal.h"
 #include "context/safe_path.h"
 #include "context/walker.h"
+#include "layer/owner_xattr.h"
 
 namespace strata::build::copy_internal {
 
@@ -108,7 +109,8 @@ base::Result<std::string> ResolveInRoot(const LinkLookup& lookup,
 }
 
 bool KeepXattr(std::string_view name, bool keep_selinux) {
-  if (name.starts_with("trusted.overlay.") || name.starts_with("user.overlay."))
+  if (name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") ||
+      layer::IsOwnerXattr(name))
     return false;
   return keep_selinux || name != "security.selinux";
 }

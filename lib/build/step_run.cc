@@ -283,6 +283,7 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
     }
     layer::DirectoryOptions options;
     options.convert_overlay_whiteouts = !ran->oci_whiteouts;
+
     return WriteNewLayer(ctx, [&](layer::LayerWriter& w) -> base::Status {
       STRATA_ASSIGN_OR_RETURN(layer::DirectoryStats stats,
                               layer::WriteDirectoryLayer(spec.upper_dir, w,

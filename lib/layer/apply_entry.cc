@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "layer/owner_xattr.h"
 #include "layer/apply_internal.h"
 #include "layer/entry.h"
 #include "layer/root_fs.h"
@@ -210,7 +211,14 @@ Status Applier::Chown(int parent_fd, const std::string& name, int fd,
 
 Status Applier::ChownTo(int parent_fd, const std::string& name, int fd,
                         Owner owner) {
-  if (!chown_) return base::OkStatus();
+  if (!chown_) {
+    if (options_.ownership == Ownership::kAuto && Unprivileged()) {
+      // Not root: the owner is kept beside the file (owner_xattr.h).
+      RecordOwner("/proc/self/fd/" + std::to_string(parent_fd) + "/" + name,
+                  owner.uid, owner.gid);
+    }
+    return base::OkStatus();
+  }
   uid_t uid = owner.uid;
   gid_t gid = owner.gid;
   int r = fd >= 0 ? ::fchown(fd, uid, gid)

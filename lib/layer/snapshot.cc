@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "layer/owner_xattr.h"
 #include "layer/root_fs.h"
 
 namespace strata::layer {
@@ -26,9 +27,10 @@ namespace {
 
 constexpr std::string_view kCapabilityXattr = "security.capability";
 
+// Overlay's own xattrs, and strata's owner record (owner_xattr.h).
 bool IsOverlayXattr(std::string_view name) {
   return base::StartsWith(name, "trusted.overlay.") ||
-         base::StartsWith(name, "user.overlay.");
+         base::StartsWith(name, "user.overlay.") || IsOwnerXattr(name);
 }
 
 base::Error Errno(std::string_view what, const std::string& path) {
@@ -186,6 +188,7 @@ Status Walker::AddItem(const Item& item, const std::string& fs_path,
   e.mode = st.st_mode & 07777;
   e.uid = st.st_uid;
   e.gid = st.st_gid;
+  ReadOwner(fs_path, &e.uid, &e.gid);  // rootless: the ids inside
   e.mtime = {st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
   STRATA_ASSIGN_OR_RETURN(e.xattrs, ReadXattrs(fs_path, options_.xattrs));
   ++stats_.entries;

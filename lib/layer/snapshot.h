@@ -16,6 +16,7 @@
 #define STRATA_LAYER_SNAPSHOT_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -38,6 +39,7 @@ struct DirectoryOptions {
   /// Convert overlayfs whiteouts and opaque directories (see above).
   bool convert_overlay_whiteouts = false;
   XattrPolicy xattrs = XattrPolicy::kAll;
+
 };
 
 struct DirectoryStats {

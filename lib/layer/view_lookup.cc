@@ -13,6 +13,7 @@
 #include <map>
 
 #include "base/file.h"
+#include "layer/owner_xattr.h"
 #include "layer/view_internal.h"
 
 namespace strata::layer::internal {
@@ -116,9 +117,10 @@ Result<std::optional<std::string>> GetXattr(const std::string& host,
   }
 }
 
+// Overlay's own xattrs, and strata's owner record (owner_xattr.h).
 bool IsOverlayXattr(std::string_view name) {
   return base::StartsWith(name, "trusted.overlay.") ||
-         base::StartsWith(name, "user.overlay.");
+         base::StartsWith(name, "user.overlay.") || IsOwnerXattr(name);
 }
 
 Result<std::string> ReadLink(const std::string& host, const struct stat& st) {
@@ -294,6 +296,10 @@ Result<ViewStat> ViewLayers::Stat(const ViewNode& node) const {
   out.mode = st.st_mode & 07777;
   out.uid = st.st_uid;
   out.gid = st.st_gid;
+  if (node.layer >= 0 && Unprivileged()) {
+    ReadOwner(JoinRel(dirs_[static_cast<size_t>(node.layer)], node.rel),
+              &out.uid, &out.gid);
+  }
   out.size = S_ISREG(st.st_mode) ? st.st_size : 0;
   out.mtime = Timestamp{.sec = st.st_mtim.tv_sec, .nsec = st.st_mtim.tv_nsec};
   out.device = st.st_dev;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -264,6 +265,51 @@ TEST_F(RunTest, ContainmentTheHostIsUntouched) {
   EXPECT_FALSE(fs::exists("/" + marker));
   // ...and the writes landed in the image instead.
   EXPECT_TRUE(fs::exists(path("fs") + host_dir + "/" + marker));
+}
+
+// strata run by an unprivileged user: RUN in a user namespace where root
+// is that user, and layers that still say root (and keep the owners the
+// base gave its files, which a non-root process cannot chown).
+TEST_F(RunTest, RootlessBuildRecordsTheOwnersARootBuildWould) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create a test user";
+  const std::string user = "strata-rootless";
+  if (RunCommand({"id", user}).exit_code != 0) {
+    CommandResult add = RunCommand({"useradd", "--create-home", user});
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+  }
+  // A base whose file belongs to 1000, built as root.
+  Write("owned.txt", "owned\n");
+  Write("Dockerfile", "FROM busybox\nCOPY --chown=1000:1000 owned.txt /owned\n");
+  MustBuild(WithBase({"-t", "test/owned:latest", "--output",
+                      "type=oci,dest=" + path("owned-oci") + "/"}));
+
+  // Everything the user touches is theirs, the binary included (the
+  // checkout may not be open to other users).
+  std::string work = path("rootless");
+  fs::create_directories(work + "/ctx");
+  fs::copy_file(STRATA_BINARY, work + "/strata");
+  fs::copy(path("owned-oci"), work + "/owned-oci", fs::copy_options::recursive);
+  dir_.WriteFile("rootless/ctx/Dockerfile",
+                 "FROM owned\n"
+                 "RUN echo hi > /root/x && mkdir /data && echo more >> /owned "
+                 "&& id -u\n");
+  ASSERT_EQ(RunCommand({"chown", "-R", user + ":", work}).exit_code, 0);
+  ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+  CommandResult r = RunCommand(
+      {"setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups",
+       "env", "HOME=" + work, work + "/strata", "build", "--root",
+       work + "/root", "--progress=plain", "--build-context",
+       "owned=oci-layout://" + work + "/owned-oci:latest", "--output",
+       "type=oci,dest=" + work + "/out/", work + "/ctx"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(" 0\n"), std::string::npos) << "root inside: " << r.err;
+  LayoutImage img = ReadLayout(work + "/out");
+  ASSERT_EQ(img.manifest.layers.size(), 3u);
+  EXPECT_EQ(LayerListing(work + "/out", img.manifest.layers[2]),
+            "data/|d|0/0\n"
+            "owned|-|1000/1000\n"
+            "root/|d|0/0\n"
+            "root/x|-|0/0\n");
 }
 
 // Every mount whose path lies under `dir`.
