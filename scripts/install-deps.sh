@@ -10,7 +10,8 @@ build_pkgs=(cmake ninja-build g++ pkg-config libarchive-dev libssl-dev
 # The integration tests read strata's output with the real OCI tools and
 # serve ADD URLs from a loopback python3 http.server.
 test_pkgs=(googletest libgtest-dev libgmock-dev clang libclang-rt-dev
-  skopeo umoci python3 xz-utils bzip2 zstd util-linux passwd)
+  skopeo umoci python3 xz-utils bzip2 zstd util-linux passwd
+  openssh-client)
 
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

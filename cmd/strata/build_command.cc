@@ -33,6 +33,7 @@ struct RawFlags {
   std::vector<std::string> platforms;
   std::vector<std::string> labels;
   std::vector<std::string> annotations;
+  std::vector<std::string> ssh;
   std::string iidfile;
   std::string progress = "auto";
   bool quiet = false;
@@ -142,6 +143,10 @@ void DeclareFlags(FlagSet& flags, RawFlags& raw) {
   flags.StringList("secret", 0, &raw.secrets, "id=ID[,src=FILE|,env=VAR]",
                    "Secret for RUN --mount=type=secret (never stored)",
                    Check(build::ParseSecretSpec));
+  flags.StringList("ssh", 0, &raw.ssh, "default|ID=SOCKET",
+                   "SSH agent for RUN --mount=type=ssh (default: "
+                   "$SSH_AUTH_SOCK)",
+                   Check(build::ParseSshSpec));
   flags.String("network", 0, &raw.network, "MODE",
                "Network for RUN: default, none, host",
                Check(build::ParseNetworkMode));
@@ -212,6 +217,10 @@ base::Result<build::BuildOptions> ToOptions(const RawFlags& raw,
   for (const std::string& s : raw.secrets) {
     STRATA_ASSIGN_OR_RETURN(build::SecretSpec spec, build::ParseSecretSpec(s));
     opts.secrets.push_back(std::move(spec));
+  }
+  for (const std::string& s : raw.ssh) {
+    STRATA_ASSIGN_OR_RETURN(build::SshSpec spec, build::ParseSshSpec(s));
+    opts.ssh.push_back(std::move(spec));
   }
   STRATA_ASSIGN_OR_RETURN(opts.network, build::ParseNetworkMode(raw.network));
   opts.dry_run = raw.dry_run;

@@ -161,6 +161,7 @@ StepInputs Executor::InputsFor(int stage) {
   in.context = context_;
   in.source_date_epoch = options_.source_date_epoch;
   in.secrets = options_.secrets;
+  in.ssh = options_.ssh;
   const std::string& name = plan_.stages[stage].name;
   in.no_cache = options_.no_cache ||
                 std::find(options_.no_cache_filter.begin(),

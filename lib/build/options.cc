@@ -1,5 +1,9 @@
 #include "build/options.h"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+
 namespace strata::build {
 
 using base::Code;
@@ -130,6 +134,34 @@ base::Result<OutputSpec> ParseOutputSpec(std::string_view text) {
       spec.attrs.count("dest") == 0) {
     return MakeError(Code::kInvalidArgument, "type=", spec.type,
                      " needs dest=");
+  }
+  return spec;
+}
+
+base::Result<SshSpec> ParseSshSpec(std::string_view text) {
+  SshSpec spec;
+  size_t eq = text.find('=');
+  spec.id = std::string(text.substr(0, eq));
+  if (spec.id.empty()) {
+    return base::MakeError(base::Code::kInvalidArgument, "invalid ssh spec \"",
+                           text, "\": expected default or ID=SOCKET");
+  }
+  if (eq != std::string_view::npos) {
+    spec.socket = std::string(text.substr(eq + 1));
+  } else if (const char* sock = std::getenv("SSH_AUTH_SOCK")) {
+    spec.socket = sock;
+  }
+  if (spec.socket.empty()) {
+    return base::MakeError(base::Code::kInvalidArgument,
+                           "invalid empty ssh agent socket: make sure "
+                           "SSH_AUTH_SOCK is set");
+  }
+  struct stat st;
+  if (::stat(spec.socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    return base::MakeError(base::Code::kInvalidArgument, "--ssh ", spec.id,
+                           ": ", spec.socket,
+                           " is not an SSH agent socket (key files are not "
+                           "supported)");
   }
   return spec;
 }

@@ -29,6 +29,12 @@ struct SecretSpec {
                      // the variable named `id` if set, else the file `id`
 };
 
+/// An SSH agent RUN --mount=type=ssh may use (`--ssh ID[=SOCKET]`).
+struct SshSpec {
+  std::string id = "default";
+  std::string socket;  // the agent's socket; never stored anywhere
+};
+
 enum class Progress { kAuto, kPlain, kTty, kQuiet, kRawJson };
 enum class NetworkMode { kDefault, kNone, kHost };
 
@@ -49,6 +55,7 @@ struct BuildOptions {
   bool quiet = false;
   std::vector<OutputSpec> outputs;
   std::vector<SecretSpec> secrets;
+  std::vector<SshSpec> ssh;
   NetworkMode network = NetworkMode::kDefault;
   bool dry_run = false;
 
@@ -89,6 +96,10 @@ base::Result<OutputSpec> ParseOutputSpec(std::string_view text);
 
 /// Parses a `--secret` value: `id=X[,src=FILE|,env=VAR][,type=file|env]`.
 base::Result<SecretSpec> ParseSecretSpec(std::string_view text);
+
+/// Parses `--ssh` as docker does: `default` (the agent of $SSH_AUTH_SOCK)
+/// or `ID=SOCKET`. Key files are refused: only agent sockets are passed.
+base::Result<SshSpec> ParseSshSpec(std::string_view text);
 
 /// Parses `--progress`: auto, plain, tty, quiet, rawjson.
 base::Result<Progress> ParseProgress(std::string_view text);

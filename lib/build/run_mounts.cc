@@ -96,14 +96,32 @@ RunMounts::~RunMounts() = default;
 Result<std::string> RunMounts::Plan(const std::vector<Mount>& mounts,
                                     const std::string& workdir) {
   std::string key;
+  int ssh_count = 0;
   for (const Mount& m : mounts) {
     Planned p;
     p.mount = m;
     switch (m.type) {
-      case MountType::kSsh:
-        return MakeError(Code::kUnsupported,
-                         "RUN --mount=type=ssh is not available yet in this "
-                         "version of strata");
+      case MountType::kSsh: {
+        std::string id = m.cache_id.empty() ? "default" : m.cache_id;
+        p.target = m.target.empty()
+                       ? base::StrCat("/run/buildkit/ssh_agent.", ssh_count++)
+                       : Absolute(m.target, workdir);
+        for (const SshSpec& s : in_.ssh) {
+          if (s.id == id) p.secret = s.socket;  // the socket, not a key
+        }
+        if (p.secret.empty()) {
+          if (m.required) {
+            return MakeError(Code::kNotFound, "no SSH agent ", id,
+                             " for RUN --mount=type=ssh (pass --ssh ", id,
+                             "=SOCKET)");
+          }
+          p.skip = true;
+        }
+        p.mount.cache_id = id;
+        // Which agent, never its socket path: keys differ by machine.
+        key += base::StrCat("ssh ", id, " ", p.target, ";");
+        break;
+      }
       case MountType::kSecret: {
         std::string id = m.cache_id;
         if (id.empty() && !m.target.empty()) {
@@ -200,8 +218,19 @@ Status RunMounts::Prepare(const std::string& scratch,
     spec.target = p.target;
     spec.read_only = m.read_only;
     switch (m.type) {
-      case MountType::kSsh:
+      case MountType::kSsh: {
+        if (p.skip) continue;
+        spec.kind = sandbox::MountSpec::Kind::kBind;
+        spec.source = p.secret;
+        spec.read_only = false;  // a socket: clients write to it
+        // As BuildKit: the first agent mount is the default agent.
+        bool has_sock = false;
+        for (const std::string& e : *env) {
+          has_sock |= e.rfind("SSH_AUTH_SOCK=", 0) == 0;
+        }
+        if (!has_sock) env->push_back("SSH_AUTH_SOCK=" + p.target);
         break;
+      }
       case MountType::kSecret: {
         if (p.skip) continue;
         if (m.env && !m.env->empty()) {

@@ -18,7 +18,9 @@
 //               in an environment variable (env=); never in the key, a
 //               layer, or the history. A missing secret is skipped unless
 //               required=true.
-//   type=ssh    refused: no SSH agent forwarding yet.
+//   type=ssh    the --ssh agent's socket (default id "default") bound at
+//               the target (default /run/buildkit/ssh_agent.N), with
+//               SSH_AUTH_SOCK set; skipped when absent unless required.
 #ifndef STRATA_BUILD_RUN_MOUNTS_H_
 #define STRATA_BUILD_RUN_MOUNTS_H_
 

@@ -39,6 +39,8 @@ struct StepInputs {
   SourceLayers source_layers;
   /// --secret values RUN --mount=type=secret may read.
   std::vector<SecretSpec> secrets;
+  /// --ssh agents RUN --mount=type=ssh may use.
+  std::vector<SshSpec> ssh;
 };
 
 /// WORKDIR: creates the missing directories of the new working dir, owned

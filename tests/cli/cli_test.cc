@@ -80,11 +80,12 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(CliTest, RunMountSaysWhatIsMissing) {
   ScopedTempDir dir;
   dir.WriteFile("ctx/Dockerfile",
-                "FROM scratch\nRUN --mount=type=ssh true\n");
+                "FROM scratch AS a\nFROM scratch\n"
+                "RUN --mount=type=cache,from=a,target=/c true\n");
   CommandResult r = RunStrata({"build", "--root", dir.path() + "/root",
                                "-q", dir.path() + "/ctx"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("Dockerfile:2: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Dockerfile:3: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("not available yet"), std::string::npos) << r.err;
   EXPECT_TRUE(OneLine(r.err)) << r.err;
 }

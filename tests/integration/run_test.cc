@@ -312,6 +312,39 @@ TEST_F(RunTest, RootlessBuildRecordsTheOwnersARootBuildWould) {
             "root/x|-|0/0\n");
 }
 
+TEST_F(RunTest, SshMountForwardsTheAgentSocket) {
+  ASSERT_EQ(RunCommand({"sh", "-c", "command -v ssh-agent"}).exit_code, 0)
+      << "ssh-agent is needed (scripts/install-deps.sh --test)";
+  std::string sock = path("agent.sock");
+  BackgroundProcess agent({"ssh-agent", "-D", "-a", sock});
+  ASSERT_TRUE(agent.started());
+  ASSERT_TRUE(agent.WaitForLine("SSH_AUTH_SOCK", std::chrono::seconds(20)))
+      << agent.output();
+  Write("Dockerfile",
+        "FROM busybox\n"
+        "RUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && "
+        "echo ssh-ok:$SSH_AUTH_SOCK\n"
+        "RUN --mount=type=ssh,id=other echo skipped-ok\n");
+  CommandResult r = MustBuild(WithBase(
+      {"--ssh", "default=" + sock, "--output",
+       "type=local,dest=" + path("fs")}));
+  EXPECT_NE(r.err.find("ssh-ok:/run/buildkit/ssh_agent.0"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("skipped-ok"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("fs/run/buildkit"))) << "no mount point left";
+
+  Write("Dockerfile",
+        "FROM busybox\nRUN --mount=type=ssh,id=other,required=true true\n");
+  CommandResult missing = Build(WithBase({"--ssh", "default=" + sock}));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no SSH agent other"), std::string::npos)
+      << missing.err;
+  CommandResult bad = Build(WithBase({"--ssh", "default=" + path("ctx")}));
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("not an SSH agent socket"), std::string::npos)
+      << bad.err;
+}
+
 // Every mount whose path lies under `dir`.
 std::string MountsUnder(const std::string& dir) {
   std::string out;
