@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "sandbox/copy_root.h"
 #include "sandbox/sandbox.h"
 
 namespace strata::sandbox {
@@ -26,24 +26,6 @@ using base::Status;
 
 // Files larger than this are kept without comparing their bytes.
 constexpr off_t kMaxCompare = 64 << 20;
-
-bool IsWhiteout(const struct stat& st) {
-  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-}
-
-// The first lower entry for `rel` (top first); false if none or whited out.
-bool LowerStat(const std::vector<std::string>& lower_dirs,
-               const std::string& rel, std::string* path, struct stat* st) {
-  for (const std::string& dir : lower_dirs) {
-    std::string p = dir + "/" + rel;
-    if (::lstat(p.c_str(), st) == 0) {
-      if (IsWhiteout(*st)) return false;
-      *path = p;
-      return true;
-    }
-  }
-  return false;
-}
 
 std::string Xattr(const std::string& path, const char* name) {
   char buf[512];
@@ -90,7 +72,7 @@ bool Unchanged(const std::string& upper, const std::string& rel,
                const std::vector<std::string>& lower_dirs) {
   std::string lower;
   struct stat lst;
-  if (!LowerStat(lower_dirs, rel, &lower, &lst)) return false;
+  if (!internal::MergedLstat(lower_dirs, rel, &lower, &lst)) return false;
   if (!SameMeta(st, lst)) return false;
   std::string path = upper + "/" + rel;
   if (Xattr(path, "security.capability") !=

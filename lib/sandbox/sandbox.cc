@@ -9,7 +9,6 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -222,18 +221,12 @@ Status CopyEtcFiles(const std::string& state_dir) {
   return base::OkStatus();
 }
 
-bool IsWhiteout(const struct stat& st) {
-  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-}
-
 // Whether `rel` exists in the merged view of `lower_dirs` (top first).
 bool ExistsBelow(const std::vector<std::string>& lower_dirs,
                  const std::string& rel) {
-  for (const std::string& dir : lower_dirs) {
-    struct stat st;
-    if (::lstat((dir + "/" + rel).c_str(), &st) == 0) return !IsWhiteout(st);
-  }
-  return false;
+  std::string path;
+  struct stat st;
+  return internal::MergedLstat(lower_dirs, rel, &path, &st);
 }
 
 }  // namespace
