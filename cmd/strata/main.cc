@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "sandbox/id_map.h"
 
 namespace strata::cli {
 namespace {
@@ -39,6 +40,15 @@ int Main(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  if (argv[0] != "debug") {
+    // Rootless: every command that touches the store runs inside the
+    // id-mapped user namespace, where the store's files have their owners.
+    std::string why_not;
+    if (!sandbox::EnterIdMappedUserNamespace(&why_not) && !why_not.empty() &&
+        argv[0] == "build") {
+      std::fprintf(stderr, "strata: note: %s\n", why_not.c_str());
+    }
+  }
   if (argv[0] == "build") return RunBuild(rest);
   if (argv[0] == "debug") return RunDebug(rest);
   if (argv[0] == "images") return RunImages(rest);

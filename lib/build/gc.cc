@@ -204,7 +204,7 @@ Result<Sizes> MeasureStore(const store::Store& store) {
   LayerCache paths(store);
   std::error_code ec;
   for (const fs::directory_entry& e :
-       fs::directory_iterator(store.root() + "/layers", ec)) {
+       fs::directory_iterator(store.root() + "/" + UnpackedLayersArea(), ec)) {
     Result<Digest> diff_id =
         Digest::Parse("sha256:" + e.path().filename().string());
     if (!diff_id) continue;  // not ours to judge

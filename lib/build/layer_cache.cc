@@ -6,7 +6,9 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "base/user_namespace.h"
 #include "layer/apply.h"
+#include "layer/owner_xattr.h"
 
 namespace strata::build {
 
@@ -14,12 +16,18 @@ using base::Code;
 using base::MakeError;
 using base::Result;
 
+const char* UnpackedLayersArea() {
+  return layer::Unprivileged() ? "layers-rootless" : "layers";
+}
+
 std::string LayerCache::PathOf(const base::Digest& diff_id) const {
-  return base::StrCat(store_.root(), "/layers/", diff_id.hex());
+  return base::StrCat(store_.root(), "/", UnpackedLayersArea(), "/",
+                      diff_id.hex());
 }
 
 std::string LayerCache::ChainPath(const base::Digest& chain_id) const {
-  return base::StrCat(store_.root(), "/layers/chain-", chain_id.hex());
+  return base::StrCat(store_.root(), "/", UnpackedLayersArea(), "/chain-",
+                      chain_id.hex());
 }
 
 base::Digest LayerCache::ChainId(const base::Digest& parent,
@@ -31,7 +39,7 @@ base::Digest LayerCache::ChainId(const base::Digest& parent,
 base::Status LayerCache::Unpack(const Layer& layer,
                                 const std::vector<std::string>& lowers,
                                 const base::Digest& chain_id) {
-  STRATA_TRY(store_.Area("layers"));
+  STRATA_TRY(store_.Area(UnpackedLayersArea()));
   std::string tmp = store_.NewTempPath();
   std::error_code ec;
   std::filesystem::create_directory(tmp, ec);
@@ -46,9 +54,9 @@ base::Status LayerCache::Unpack(const Layer& layer,
   }
   layer::ApplyOptions options;
   options.mode = layer::ApplyMode::kOverlay;
-  // Unprivileged, trusted.* xattrs cannot be written: use user.* ones, as
-  // rootless overlayfs (userxattr) reads them.
-  options.overlay_user_xattrs = ::geteuid() != 0;
+  // Outside the host's root, trusted.* xattrs cannot be written: use
+  // user.* ones, as rootless overlayfs (userxattr) reads them.
+  options.overlay_user_xattrs = !base::HostRoot();
   options.expected_diff_id = layer.diff_id;
   options.lower_dirs = lowers;
   Result<layer::ApplyStats> applied = layer::ApplyLayer(**blob, tmp, options);

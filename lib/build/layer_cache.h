@@ -9,6 +9,11 @@
 //                                  only express as whiteouts of the lower
 //                                  names (OCI chainIDs name the stack)
 //
+// Unprivileged without subordinate ids (sandbox/id_map.h), strata cannot
+// chown what it unpacks and keeps owners in xattrs (layer/owner_xattr.h):
+// such directories live under <store>/layers-rootless/ instead, so a store
+// never mixes the two kinds.
+//
 // A stage's filesystem is never flattened into a copy: readers stack these
 // directories in a layer::LayeredView (and RUN stacks them as overlayfs
 // lower dirs), so a base layer is unpacked once per store, not per build.
@@ -36,6 +41,9 @@ struct Layer {
   base::Digest diff_id;
   bool operator==(const Layer&) const = default;
 };
+
+/// The store area unpacked layers live in ("layers" or "layers-rootless").
+const char* UnpackedLayersArea();
 
 /// Finds or makes the unpacked directory of layers. Thread-safe.
 class LayerCache {

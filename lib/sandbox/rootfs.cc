@@ -164,7 +164,7 @@ std::string LowerDirOption(const std::vector<std::string>& dirs,
   return rel;
 }
 
-std::string MountOverlay(const RunSpec& spec, bool in_userns) {
+std::string MountOverlay(const RunSpec& spec, bool user_xattrs) {
   if (!spec.copy_root.empty()) {
     // The fallback: the merged copy, bound as the root (nodev as well).
     if (::mount(spec.copy_root.c_str(), spec.rootfs_dir.c_str(), nullptr,
@@ -186,7 +186,7 @@ std::string MountOverlay(const RunSpec& spec, bool in_userns) {
   std::string options = "lowerdir=" + LowerDirOption(lower, &chdir_to) +
                         ",upperdir=" + spec.upper_dir +
                         ",workdir=" + spec.work_dir;
-  if (in_userns) options += ",userxattr";
+  if (user_xattrs) options += ",userxattr";
   if (!chdir_to.empty() && ::chdir(chdir_to.c_str()) != 0) {
     return Errno("chdir " + chdir_to);
   }
@@ -382,7 +382,7 @@ std::string PivotRoot(const RunSpec& spec) {
 
 }  // namespace
 
-std::string SetUpRootfs(const RunSpec& spec, bool in_userns,
+std::string SetUpRootfs(const RunSpec& spec, bool user_xattrs,
                         std::vector<std::string>* created) {
   g_root = spec.rootfs_dir;
   g_created = created;
@@ -390,7 +390,7 @@ std::string SetUpRootfs(const RunSpec& spec, bool in_userns,
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     return Errno("make mounts private");
   }
-  if (std::string err = MountOverlay(spec, in_userns); !err.empty()) {
+  if (std::string err = MountOverlay(spec, user_xattrs); !err.empty()) {
     return err;
   }
   for (auto step : {&MountDev, &MountProcAndSys, &BindEtcFiles, &MountExtra}) {

@@ -21,13 +21,13 @@ base::Result<std::string> SecureJoin(const std::string& root,
                                      const std::string& path);
 
 /// Mounts the overlay, /proc, /dev, /sys, the /etc files and spec.mounts,
-/// then pivot_roots into it and changes to spec.cwd. `in_userns`: the
+/// then pivot_roots into it and changes to spec.cwd. `user_xattrs`: the
 /// mounts are made by root of a user namespace (overlay needs "userxattr"
 /// then). Every mount point it had to create is appended to `created`
 /// (paths relative to the root, parents before children). Returns a
 /// message naming what failed, empty on success. The caller is a fresh
 /// single-threaded process.
-std::string SetUpRootfs(const RunSpec& spec, bool in_userns,
+std::string SetUpRootfs(const RunSpec& spec, bool user_xattrs,
                         std::vector<std::string>* created);
 
 /// Brings the loopback interface up (in a new network namespace).

@@ -18,6 +18,7 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "base/user_namespace.h"
 #include "sandbox/copy_root.h"
 #include "sandbox/rootfs.h"
 
@@ -97,10 +98,16 @@ std::string DropCapabilities() {
   return "";
 }
 
+// Why a USER other than root fails in the single-id user namespace.
+constexpr char kOnlyRootMapped[] =
+    " (rootless: only root is mapped; give the user ranges in /etc/subuid "
+    "and /etc/subgid, and install newuidmap)";
+
 // PID 1 of the new PID namespace: builds the root, drops to the user and
 // execs. Never returns.
-[[noreturn]] void RunInit(const RunSpec& spec, bool in_userns, int out_fd,
-                          int err_fd, int created_fd) {
+[[noreturn]] void RunInit(const RunSpec& spec, bool in_userns,
+                          bool user_xattrs, int out_fd, int err_fd,
+                          int created_fd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
     Fail(err_fd, std::string("sethostname: ") + std::strerror(errno));
@@ -111,7 +118,7 @@ std::string DropCapabilities() {
     }
   }
   std::vector<std::string> created;
-  std::string setup = internal::SetUpRootfs(spec, in_userns, &created);
+  std::string setup = internal::SetUpRootfs(spec, user_xattrs, &created);
   // Reported even on failure: what was created must still be cleaned.
   std::string list;
   for (const std::string& c : created) list += c + '\n';
@@ -135,12 +142,12 @@ std::string DropCapabilities() {
   if (::setgid(spec.gid) != 0) {
     Fail(err_fd, "setgid " + std::to_string(spec.gid) + ": " +
                      std::strerror(errno) +
-                     (in_userns ? " (rootless: only root is mapped)" : ""));
+                     (in_userns ? kOnlyRootMapped : ""));
   }
   if (::setuid(spec.uid) != 0) {
     Fail(err_fd, "setuid " + std::to_string(spec.uid) + ": " +
                      std::strerror(errno) +
-                     (in_userns ? " (rootless: only root is mapped)" : ""));
+                     (in_userns ? kOnlyRootMapped : ""));
   }
   ::umask(022);
   sigset_t none;
@@ -170,7 +177,10 @@ std::string DropCapabilities() {
 [[noreturn]] void RunHelper(const RunSpec& spec, int out_fd, int err_fd,
                             int created_fd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Root of a user namespace strata entered at start (id_map.h) needs no
+  // new one, but its overlay, like a new one's, needs user.* xattrs.
   bool in_userns = !RunningAsRoot();
+  bool user_xattrs = !base::HostRoot();
   int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
   if (spec.network == Network::kNone) flags |= CLONE_NEWNET;
   uid_t uid = ::geteuid();
@@ -198,7 +208,9 @@ std::string DropCapabilities() {
   }
   pid_t init = ::fork();
   if (init < 0) Fail(err_fd, std::string("fork: ") + std::strerror(errno));
-  if (init == 0) RunInit(spec, in_userns, out_fd, err_fd, created_fd);
+  if (init == 0) {
+    RunInit(spec, in_userns, user_xattrs, out_fd, err_fd, created_fd);
+  }
   ::close(out_fd);
   ::close(err_fd);
   ::close(created_fd);

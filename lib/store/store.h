@@ -17,7 +17,8 @@
 //                                build cache index), replaced atomically.
 //                                <key> is percent-encoded to be a safe
 //                                file name. mtime = last use (for prune).
-//   <root>/layers/...            unpacked layers (managed by lib/layer).
+//   <root>/layers/...            unpacked layers (lib/build/layer_cache.h);
+//   <root>/layers-rootless/...   the same, made without chown rights.
 //   <root>/statcache/<hex>       context file digests by stat, one file per
 //                                context dir (lib/build/stat_cache.h).
 //   <root>/cache-mounts/<hex>    RUN --mount=type=cache dirs, by id

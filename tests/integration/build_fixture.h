@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -78,6 +79,50 @@ inline int Count(const std::string& hay, const std::string& needle) {
     ++n;
   }
   return n;
+}
+
+/// The unprivileged user rootless tests build as, created on first use.
+/// Debian's useradd gives it ranges in /etc/subuid and /etc/subgid; they
+/// are added when missing. Returns "" or why it could not be made.
+inline std::string EnsureRootlessUser(const std::string& user) {
+  if (RunCommand({"id", user}).exit_code != 0) {
+    CommandResult add = RunCommand({"useradd", "--create-home", user});
+    if (add.exit_code != 0) return "useradd: " + add.err;
+  }
+  for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
+    CommandResult has = RunCommand({"grep", "-q", "^" + user + ":", file});
+    if (has.exit_code == 0) continue;
+    CommandResult mod = RunCommand(
+        {"usermod", std::string(file) == "/etc/subuid" ? "--add-subuids"
+                                                       : "--add-subgids",
+         "300000-365535", user});
+    if (mod.exit_code != 0) return "usermod: " + mod.err;
+  }
+  return "";
+}
+
+/// Runs a copy of strata as `user` with HOME=work (`work` and all in it
+/// are given to the user, and the dirs above it opened for them): the
+/// checkout may not be readable by other users.
+inline CommandResult RunStrataAs(const std::string& user,
+                                 const std::string& work,
+                                 std::vector<std::string> args,
+                                 std::vector<std::string> env = {}) {
+  namespace fs = std::filesystem;
+  fs::copy_file(STRATA_BINARY, work + "/strata",
+                fs::copy_options::overwrite_existing);
+  RunCommand({"chown", "-R", user + ":", work});
+  for (fs::path p = fs::path(work).parent_path(); p != p.root_path();
+       p = p.parent_path()) {
+    fs::permissions(p, fs::perms::others_exec, fs::perm_options::add);
+  }
+  std::vector<std::string> argv = {"setpriv", "--reuid=" + user,
+                                   "--regid=" + user, "--init-groups", "env",
+                                   "HOME=" + work};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back(work + "/strata");
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
 }
 
 }  // namespace strata::testing
