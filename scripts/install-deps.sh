@@ -7,11 +7,12 @@ set -euo pipefail
 build_pkgs=(cmake ninja-build g++ pkg-config libarchive-dev libssl-dev
   libcurl4-openssl-dev nlohmann-json3-dev libzstd-dev zlib1g-dev
   busybox-static)
-# The integration tests read strata's output with the real OCI tools and
-# serve ADD URLs from a loopback python3 http.server.
+# The integration tests read strata's output with the real OCI tools,
+# serve ADD URLs from a loopback python3 http.server, build rootless with
+# subordinate ids (uidmap) and debootstrap a Debian base (debootstrap, jq).
 test_pkgs=(googletest libgtest-dev libgmock-dev clang libclang-rt-dev
   skopeo umoci python3 xz-utils bzip2 zstd util-linux passwd
-  openssh-client)
+  openssh-client uidmap debootstrap jq)
 
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then
