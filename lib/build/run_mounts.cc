@@ -28,7 +28,8 @@ struct RunMounts::Planned {
   Mount mount;
   std::string target;                  // absolute
   std::optional<CopyOperation> copy;   // bind from the context
-  std::vector<Layer> layers;           // bind from a stage or image
+  std::vector<Layer> layers;           // bind or cache from a stage/image
+  std::string cache_base;              // cache from=: digest of its base
   std::string secret;                  // secret value (never logged)
   bool skip = false;                   // a missing optional secret
 };
@@ -82,6 +83,31 @@ Status WriteSecretFile(const std::string& path, const std::string& data,
       ::geteuid() == 0) {
     return MakeError(Code::kIo, "chown ", path, ": ", std::strerror(errno));
   }
+  return base::OkStatus();
+}
+
+// Writes what `op` copies into a layer at `tar` and unpacks it into
+// `tree` (created): the COPY engine's selection, made real on disk.
+Status WriteOut(CopyOperation& op, const std::string& tar,
+                const std::string& tree) {
+  std::error_code ec;
+  std::filesystem::create_directories(tree, ec);
+  if (ec) return MakeError(Code::kIo, tree, ": ", ec.message());
+  {
+    base::UniqueFd fd(
+        ::open(tar.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid()) return MakeError(Code::kIo, "create ", tar);
+    base::FdSink sink(fd.get(), tar);
+    layer::WriterOptions wo;
+    wo.compression.compression = layer::Compression::kNone;
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<layer::LayerWriter> w,
+                            layer::LayerWriter::Create(&sink, wo));
+    STRATA_TRY(op.Write(*w));
+    STRATA_TRY(w->Finish());
+  }
+  STRATA_ASSIGN_OR_RETURN(base::FdSource src, base::FdSource::Open(tar));
+  STRATA_TRY(layer::ApplyLayer(src, tree));
+  ::unlink(tar.c_str());
   return base::OkStatus();
 }
 
@@ -158,13 +184,17 @@ Result<std::string> RunMounts::Plan(const std::vector<Mount>& mounts,
       case MountType::kCache:
         p.target = Absolute(m.target, workdir);
         if (!m.from.empty()) {
-          return MakeError(Code::kUnsupported,
-                           "RUN --mount=type=cache,from= is not available "
-                           "yet in this version of strata");
+          // As BuildKit: a cache with a base is another cache than one
+          // without (or with another base), and the base is in the key.
+          STRATA_ASSIGN_OR_RETURN(p.layers, in_.source_layers(m.from));
+          cache::KeyBuilder kb;
+          for (const Layer& l : p.layers) kb.Add("layer", l.diff_id);
+          kb.Add("source", m.source.empty() ? "/" : m.source);
+          p.cache_base = kb.Finish().ToString();
         }
         key += base::StrCat("cache ", p.target, " ",
                             m.cache_id.empty() ? p.target : m.cache_id, " ",
-                            m.read_only, ";");
+                            m.read_only, " ", p.cache_base, ";");
         break;
       case MountType::kBind: {
         p.target = Absolute(m.target, workdir);
@@ -204,6 +234,29 @@ Result<std::string> RunMounts::Plan(const std::vector<Mount>& mounts,
     planned_.push_back(std::move(p));
   }
   return key;
+}
+
+Status RunMounts::SeedCache(const Planned& p, const std::string& scratch,
+                            const std::string& fresh) {
+  const dockerfile::Mount& m = p.mount;
+  STRATA_ASSIGN_OR_RETURN(layer::LayeredView view, ViewOf(ctx_, p.layers));
+  CopySource source = CopySource::View(&view, "stage " + m.from);
+  dockerfile::SourcesAndDest sd;
+  sd.source_paths = {m.source.empty() ? "/" : m.source};
+  sd.dest_path = "/seed/";
+  CopyOptions options;
+  options.link = true;  // planned on an empty tree
+  options.temp_dir = ctx_.store.root() + "/tmp";
+  layer::LayeredView empty(std::vector<std::string>{});
+  STRATA_ASSIGN_OR_RETURN(CopyOperation op,
+                          CopyOperation::Plan(source, sd, options, empty));
+  std::string tree = scratch + "/seed-tree";
+  STRATA_TRY(WriteOut(op, scratch + "/seed.tar", tree));
+  if (::rename((tree + "/seed").c_str(), fresh.c_str()) != 0) {
+    return MakeError(Code::kIo, "seed cache mount from ", m.from, ": ",
+                     std::strerror(errno));
+  }
+  return base::OkStatus();
 }
 
 Status RunMounts::Prepare(const std::string& scratch,
@@ -253,7 +306,11 @@ Status RunMounts::Prepare(const std::string& scratch,
         std::string id = m.cache_id.empty() ? p.target : m.cache_id;
         STRATA_ASSIGN_OR_RETURN(std::string area,
                                 ctx_.store.Area("cache-mounts"));
-        std::string shared = area + "/" + base::Digest::Of(id).hex();
+        std::string shared =
+            area + "/" +
+            base::Digest::Of(p.cache_base.empty() ? id
+                                                  : id + "\n" + p.cache_base)
+                .hex();
         std::string path = shared;
         if (m.cache_sharing == dockerfile::ShareMode::kLocked ||
             m.cache_sharing == dockerfile::ShareMode::kPrivate) {
@@ -277,7 +334,11 @@ Status RunMounts::Prepare(const std::string& scratch,
         if (!fs::exists(path, ec)) {
           // Made aside and renamed: a concurrent build sees it whole.
           std::string fresh = ctx_.store.NewTempPath();
-          fs::create_directories(fresh);
+          if (p.cache_base.empty()) {
+            fs::create_directories(fresh);
+          } else {
+            STRATA_TRY(SeedCache(p, dir, fresh));
+          }
           ::chmod(fresh.c_str(), static_cast<mode_t>(m.mode.value_or(0755)));
           if (::chown(fresh.c_str(), static_cast<uid_t>(m.uid.value_or(0)),
                       static_cast<gid_t>(m.gid.value_or(0))) != 0 &&
@@ -302,21 +363,7 @@ Status RunMounts::Prepare(const std::string& scratch,
         if (p.copy) {
           // The selected context files, copied out through a layer.
           std::string tree = dir + "/tree";
-          fs::create_directories(tree);
-          std::string tar = dir + "/bound.tar";
-          base::UniqueFd fd(::open(tar.c_str(), O_RDWR | O_CREAT | O_TRUNC |
-                                                    O_CLOEXEC, 0600));
-          if (!fd.valid()) return MakeError(Code::kIo, "create ", tar);
-          base::FdSink sink(fd.get(), tar);
-          layer::WriterOptions wo;
-          wo.compression.compression = layer::Compression::kNone;
-          STRATA_ASSIGN_OR_RETURN(std::unique_ptr<layer::LayerWriter> w,
-                                  layer::LayerWriter::Create(&sink, wo));
-          STRATA_TRY(p.copy->Write(*w));
-          STRATA_TRY(w->Finish());
-          STRATA_ASSIGN_OR_RETURN(base::FdSource src,
-                                  base::FdSource::Open(tar));
-          STRATA_TRY(layer::ApplyLayer(src, tree));
+          STRATA_TRY(WriteOut(*p.copy, dir + "/bound.tar", tree));
           spec.lower_dirs = {tree};
           spec.subpath = "bound";
         } else {

@@ -8,7 +8,9 @@
 //               writes are always discarded. The key holds the content
 //               digest of what is bound.
 //   type=cache  a directory kept in the store under cache-mounts/, by id
-//               (default: the target), created with uid/gid/mode;
+//               (default: the target), created with uid/gid/mode, or
+//               with from= as a copy of that stage's source dir (another
+//               cache than one without from=, and the base is keyed);
 //               sharing=shared (default) binds it as is, locked holds a
 //               lock for the run, private uses a fresh dir when another
 //               build holds it. Its content is never part of the key.
@@ -58,6 +60,10 @@ class RunMounts {
 
  private:
   struct Planned;
+  /// Fills `fresh` (not yet there) with the cache's base: the from= stage's
+  /// source dir, copied as COPY --from would.
+  base::Status SeedCache(const Planned& p, const std::string& scratch,
+                         const std::string& fresh);
   const StepContext& ctx_;
   const StepInputs& in_;
   const std::vector<SecretSpec>& secrets_;

@@ -236,6 +236,26 @@ TEST_F(RunTest, RunMountsCacheSecretTmpfsAndBind) {
       << missing.err;
 }
 
+// type=cache,from=: a new cache starts as a copy of the stage's source
+// dir, persists like any cache, and is another cache than one without it.
+TEST_F(RunTest, CacheMountFromAStageStartsAsItsCopy) {
+  Write("Dockerfile",
+        "FROM busybox AS seed\n"
+        "RUN mkdir -p /deps/sub && echo seeded > /deps/sub/file\n"
+        "FROM busybox\n"
+        "RUN --mount=type=cache,target=/c,from=seed,source=/deps "
+        "cat /c/sub/file && echo more > /c/more\n"
+        "RUN --mount=type=cache,target=/c,from=seed,source=/deps "
+        "cat /c/more > /saw-more\n"
+        "RUN --mount=type=cache,target=/c ls /c | wc -l > /plain-count\n");
+  CommandResult r = MustBuild(
+      WithBase({"--output", "type=local,dest=" + path("fs")}));
+  EXPECT_NE(r.err.find("seeded"), std::string::npos) << r.err;
+  EXPECT_EQ(*base::ReadFile(path("fs/saw-more")), "more\n");
+  EXPECT_EQ(*base::ReadFile(path("fs/plain-count")), "0\n");
+  EXPECT_FALSE(fs::exists(path("fs/c/sub")));  // the mount left nothing
+}
+
 TEST_F(RunTest, ContainmentTheHostIsUntouched) {
   // Markers a RUN tries to write on the host, by every road out.
   std::string marker = "strata-escape-" + std::to_string(::getpid());
