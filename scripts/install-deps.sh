@@ -10,9 +10,12 @@ build_pkgs=(cmake ninja-build g++ pkg-config libarchive-dev libssl-dev
 # The integration tests read strata's output with the real OCI tools,
 # serve ADD URLs from a loopback python3 http.server, build rootless with
 # subordinate ids (uidmap) and debootstrap a Debian base (debootstrap, jq).
+# Registry tests push to and pull from the real docker-registry on loopback
+# (plain, htpasswd over TLS, Bearer tokens), with certs made by openssl and
+# bcrypt htpasswd files by apache2-utils.
 test_pkgs=(googletest libgtest-dev libgmock-dev clang libclang-rt-dev
   skopeo umoci python3 xz-utils bzip2 zstd util-linux passwd
-  openssh-client uidmap debootstrap jq)
+  openssh-client uidmap debootstrap jq apache2-utils docker-registry openssl)
 
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then
