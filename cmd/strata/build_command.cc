@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include "commands.h"
 #include "flag_set.h"
+#include "registry_flags.h"
 
 namespace strata::cli {
 namespace {
@@ -49,6 +50,9 @@ struct RawFlags {
   std::string compression_level;
   std::string metadata_file;
   std::vector<std::string> no_cache_filter;
+  bool pull = false;
+  bool push = false;
+  RegistryFlags registry;
 };
 
 base::Result<int64_t> ParseEpoch(const std::string& v) {
@@ -172,6 +176,10 @@ void DeclareFlags(FlagSet& flags, RawFlags& raw) {
                "Write the build result's digests and names as JSON");
   flags.StringList("no-cache-filter", 0, &raw.no_cache_filter, "STAGE",
                    "Do not use the cache for these stages (repeatable)");
+  flags.Bool("pull", 0, &raw.pull,
+             "Ask the registry again for base images already pulled");
+  flags.Bool("push", 0, &raw.push, "Push the image to its -t names");
+  AddRegistryFlags(flags, &raw.registry);
   flags.Bool("help", 'h', &raw.help, "Print this help");
 }
 
@@ -248,6 +256,12 @@ base::Result<build::BuildOptions> ToOptions(const RawFlags& raw,
   for (const std::string& s : raw.no_cache_filter) {
     opts.no_cache_filter.push_back(base::AsciiLower(s));
   }
+  opts.pull = raw.pull;
+  opts.push = raw.push;
+  STRATA_ASSIGN_OR_RETURN(build::RegistryConfig registry,
+                          ToRegistryConfig(raw.registry));
+  opts.registry_hosts = std::move(registry.hosts);
+  opts.credentials = std::move(registry.credentials);
   return opts;
 }
 

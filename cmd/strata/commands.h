@@ -27,6 +27,15 @@ int RunPrune(const std::vector<std::string>& args);
 int RunDu(const std::vector<std::string>& args);
 int RunSave(const std::vector<std::string>& args);
 
+/// Registry commands (registry_commands.cc): `strata pull|push|tag|login|
+/// logout`.
+int RunPull(const std::vector<std::string>& args);
+int RunPush(const std::vector<std::string>& args);
+int RunTag(const std::vector<std::string>& args);
+int RunInspect(const std::vector<std::string>& args);
+int RunLogin(const std::vector<std::string>& args);
+int RunLogout(const std::vector<std::string>& args);
+
 /// Prints "strata: <message>" style usage errors as one line on stderr.
 int UsageError(const std::string& command, const std::string& message);
 

@@ -22,9 +22,15 @@ constexpr char kHelp[] =
     "  debug        Developer aids (dump-ast FILE)\n"
     "  du           Show the store's disk usage\n"
     "  images       List the images in the local store\n"
+    "  inspect      Show an image's manifest, config and layers as JSON\n"
+    "  login        Store credentials for a registry\n"
+    "  logout       Remove the credentials stored for a registry\n"
     "  prune        Remove build cache and unused blobs and layers\n"
+    "  pull         Pull an image from a registry into the local store\n"
+    "  push         Push a local image to a registry\n"
     "  rmi          Untag images (their blobs go at the next prune)\n"
     "  save         Save images to a docker-archive or OCI layout tar\n"
+    "  tag          Give a local image another name\n"
     "\n"
     "Run 'strata COMMAND --help' for a command's options.\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
@@ -40,7 +46,7 @@ int Main(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   std::vector<std::string> rest(argv.begin() + 1, argv.end());
-  if (argv[0] != "debug") {
+  if (argv[0] != "debug" && argv[0] != "login" && argv[0] != "logout") {
     // Rootless: every command that touches the store runs inside the
     // id-mapped user namespace, where the store's files have their owners.
     std::string why_not;
@@ -56,6 +62,12 @@ int Main(const std::vector<std::string>& argv) {
   if (argv[0] == "prune") return RunPrune(rest);
   if (argv[0] == "du") return RunDu(rest);
   if (argv[0] == "save") return RunSave(rest);
+  if (argv[0] == "pull") return RunPull(rest);
+  if (argv[0] == "push") return RunPush(rest);
+  if (argv[0] == "tag") return RunTag(rest);
+  if (argv[0] == "inspect") return RunInspect(rest);
+  if (argv[0] == "login") return RunLogin(rest);
+  if (argv[0] == "logout") return RunLogout(rest);
   if (!argv[0].empty() && argv[0][0] == '-') {
     return UsageError("", "unknown flag: " + argv[0]);
   }

@@ -1,5 +1,6 @@
 #include "build/base_image.h"
 
+#include "build/registry_access.h"
 #include "image/layout.h"
 #include "image/local_images.h"
 #include "image/reference.h"
@@ -131,12 +132,21 @@ Result<BaseImage> BaseResolver::ResolveUncached(
   if (ref.tag.empty() && ref.digest.empty()) ref.tag = "latest";
   STRATA_ASSIGN_OR_RETURN(std::optional<image::Descriptor> local,
                           image::LookupImage(store_, ref));
+  // --pull asks again for a tag; a digest names the same image forever.
+  bool ask = !local || (pull_ && ref.digest.empty());
+  if (ask && registries_ != nullptr) {
+    Result<image::Descriptor> pulled = registries_->Pull(ref, platform);
+    if (!pulled) {
+      return MakeError(pulled.error().code(), "pulling ", ref.ToString(),
+                       ": ", pulled.error().message());
+    }
+    local = *pulled;
+  }
   if (!local) {
     return MakeError(Code::kNotFound, "image ", ref.ToString(),
-                     " is not in the local store, and pulling from a "
-                     "registry is not available in this version (see issue "
-                     "#5); build it first with -t, or pass --build-context ",
-                     name, "=oci-layout:///path/to/layout");
+                     " is not in the local store; build it first with -t, "
+                     "or pass --build-context ", name,
+                     "=oci-layout:///path/to/layout");
   }
   STRATA_ASSIGN_OR_RETURN(image::ResolvedImage r,
                           image::ResolveInStore(store_, *local, platform));

@@ -1,7 +1,8 @@
 // Resolving a FROM (or COPY --from) image name to an image whose blobs are
 // in the store: scratch, a named build context (--build-context
-// NAME=oci-layout:///path[:tag|@digest], BuildKit's spelling), or an image
-// built earlier into the local store with -t. Registries come later (#5).
+// NAME=oci-layout:///path[:tag|@digest], BuildKit's spelling), an image
+// in the local store (built with -t, or pulled before), or an image pulled
+// from its registry now (registry_access.h).
 #ifndef STRATA_BUILD_BASE_IMAGE_H_
 #define STRATA_BUILD_BASE_IMAGE_H_
 
@@ -17,6 +18,8 @@
 #include "store/store.h"
 
 namespace strata::build {
+
+class RegistryAccess;
 
 /// An image a stage builds on.
 struct BaseImage {
@@ -40,9 +43,15 @@ base::Result<OciLayoutContext> ParseBuildContext(std::string_view value);
 /// Resolves and caches base images for one build. Thread-safe.
 class BaseResolver {
  public:
+  /// `registries` (may be null) pulls what the store lacks, and with
+  /// `pull` asks again for what it has.
   BaseResolver(const store::Store& store,
-               std::map<std::string, std::string> build_contexts)
-      : store_(store), contexts_(std::move(build_contexts)) {}
+               std::map<std::string, std::string> build_contexts,
+               RegistryAccess* registries = nullptr, bool pull = false)
+      : store_(store),
+        contexts_(std::move(build_contexts)),
+        registries_(registries),
+        pull_(pull) {}
 
   /// The image `name` (an expanded FROM or COPY --from value) for
   /// `platform`.
@@ -58,6 +67,8 @@ class BaseResolver {
 
   const store::Store& store_;
   std::map<std::string, std::string> contexts_;
+  RegistryAccess* registries_;
+  bool pull_;
   std::mutex mu_;
   std::map<std::string, BaseImage> cache_;
 };

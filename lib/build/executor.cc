@@ -97,12 +97,12 @@ std::string CopyHistory(const dockerfile::Command& command) {
 class Executor {
  public:
   Executor(const BuildOptions& options, ProgressSink& progress,
-           const store::Store& store, Plan plan)
+           const store::Store& store, Plan plan, RegistryAccess* registries)
       : options_(options),
         progress_(progress),
         store_(store),
         layer_cache_(store),
-        resolver_(store, options.build_contexts),
+        resolver_(store, options.build_contexts, registries, options.pull),
         plan_(std::move(plan)),
         dispatcher_(plan_, options) {}
 
@@ -444,7 +444,8 @@ Result<BuildResult> Executor::Run() {
 
 Result<BuildResult> RunBuild(const BuildOptions& options,
                              const store::Store& store,
-                             ProgressSink& progress) {
+                             ProgressSink& progress,
+                             RegistryAccess* registries) {
   int id = progress.Start("[internal] load build definition from Dockerfile");
   Result<LoadedDockerfile> dockerfile = LoadDockerfile(options);
   if (!dockerfile) {
@@ -464,7 +465,7 @@ Result<BuildResult> RunBuild(const BuildOptions& options,
   STRATA_ASSIGN_OR_RETURN(Plan plan,
                           MakePlan(options, std::move(dockerfile).value(),
                                    platform));
-  Executor executor(options, progress, store, std::move(plan));
+  Executor executor(options, progress, store, std::move(plan), registries);
   return executor.Run();
 }
 

@@ -15,6 +15,8 @@
 
 namespace strata::build {
 
+class RegistryAccess;
+
 /// What a finished build made.
 struct BuildResult {
   BuiltImage image;
@@ -26,9 +28,12 @@ struct BuildResult {
 /// leaves the image in `store` (the caller holds the store lock). Outputs
 /// and tags are the caller's (run.h). Errors name the Dockerfile and line
 /// where they can.
+/// `registries` pulls bases not in the store (none: such a base is an
+/// error).
 base::Result<BuildResult> RunBuild(const BuildOptions& options,
                                    const store::Store& store,
-                                   ProgressSink& progress);
+                                   ProgressSink& progress,
+                                   RegistryAccess* registries = nullptr);
 
 }  // namespace strata::build
 

@@ -12,6 +12,8 @@
 #include "base/result.h"
 #include "image/platform.h"
 #include "image/reference.h"
+#include "registry/credentials.h"
+#include "registry/hosts.h"
 
 namespace strata::build {
 
@@ -72,6 +74,15 @@ struct BuildOptions {
   std::string metadata_file;
   /// --no-cache-filter: stages that must not use the cache.
   std::vector<std::string> no_cache_filter;
+
+  /// Registries: --insecure-registry, certs.d, --registry-mirror.
+  registry::HostsConfig registry_hosts;
+  /// Where credentials come from (config.json, auth.json, --creds).
+  registry::CredentialSources credentials;
+  /// --pull: ask the registry again for bases already in the store.
+  bool pull = false;
+  /// --push: push the image to its -t names after the build.
+  bool push = false;
 };
 
 /// Parses `KEY=VALUE` or a bare `KEY` (then `lookup_env(KEY)` supplies the

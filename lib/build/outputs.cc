@@ -268,11 +268,8 @@ Status ProduceTar(const layer::LayeredView& view, TarPipe& pipe) {
 Status ExportImage(const store::Store& store, const BuiltImage& image,
                    const OutputSpec& spec,
                    const std::vector<image::Reference>& tags) {
-  STRATA_ASSIGN_OR_RETURN(bool push, BoolAttr(spec, "push", false));
-  if (push || spec.type == "registry") {
-    return MakeError(Code::kUnsupported,
-                     "pushing to a registry is not available yet");
-  }
+  // Pushing is the caller's (PushTargets); the names are local too, as
+  // buildx's image exporter keeps them.
   STRATA_ASSIGN_OR_RETURN(std::vector<image::Reference> names,
                           OutputNames(spec, tags));
   return TagBuiltImage(store, image, names);
@@ -448,6 +445,25 @@ Status WriteViewToDir(const layer::LayeredView& view, const std::string& dir) {
   }
   if (!applied) return std::move(applied).error().WithContext(dir);
   return base::OkStatus();
+}
+
+Result<std::vector<image::Reference>> PushTargets(
+    const std::vector<OutputSpec>& outputs,
+    const std::vector<image::Reference>& tags) {
+  std::vector<image::Reference> out;
+  for (const OutputSpec& spec : outputs) {
+    if (spec.type != "image" && spec.type != "registry") continue;
+    STRATA_ASSIGN_OR_RETURN(bool push, BoolAttr(spec, "push", false));
+    if (!push && spec.type != "registry") continue;
+    STRATA_ASSIGN_OR_RETURN(std::vector<image::Reference> names,
+                            OutputNames(spec, tags));
+    if (names.empty()) {
+      return MakeError(Code::kInvalidArgument, "output type=", spec.type,
+                       ": pushing needs a name (name= or -t)");
+    }
+    out.insert(out.end(), names.begin(), names.end());
+  }
+  return out;
 }
 
 Status ExportOutputs(const store::Store& store, LayerCache& layers,

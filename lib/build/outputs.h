@@ -50,6 +50,12 @@
 
 namespace strata::build {
 
+/// The names the outputs ask to push the image to: type=image with
+/// push=true, and type=registry (name=, else `tags`).
+base::Result<std::vector<image::Reference>> PushTargets(
+    const std::vector<OutputSpec>& outputs,
+    const std::vector<image::Reference>& tags);
+
 /// Sends `image` to every output, in order, stopping at the first error.
 /// With no outputs, does what a build without --output does: tags the
 /// image in the local store under `tags` (TagBuiltImage). `layers`

@@ -5,11 +5,14 @@
 #include "base/file.h"
 #include "build/executor.h"
 #include "build/outputs.h"
+#include "build/registry_access.h"
 #include "image/local_images.h"
 #include "store/store.h"
 
 namespace strata::build {
 
+using base::Code;
+using base::MakeError;
 using base::Result;
 
 namespace {
@@ -38,8 +41,12 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
                           store::Store::Open(options.root));
   // Shared: builds run side by side; prune waits for them.
   STRATA_ASSIGN_OR_RETURN(store::StoreLock lock, store->Lock(false));
+  // Bases from registries; their layers are fetched only when read.
+  RegistryAccess registries(*store, {options.registry_hosts,
+                                     options.credentials});
+  registries.ServeRemoteBlobs();
   STRATA_ASSIGN_OR_RETURN(BuildResult result,
-                          RunBuild(options, *store, progress));
+                          RunBuild(options, *store, progress, &registries));
   const BuiltImage& img = result.image;
 
   int id = progress.Start("exporting to image");
@@ -60,6 +67,24 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
   }
   for (const image::Reference& t : options.tags) {
     if (tags_store) progress.Status(id, "naming to " + t.ToString() + " done");
+  }
+  STRATA_ASSIGN_OR_RETURN(std::vector<image::Reference> push,
+                          PushTargets(options.outputs, options.tags));
+  if (options.push) {
+    if (options.tags.empty()) {
+      return MakeError(Code::kInvalidArgument, "--push needs a -t name");
+    }
+    push.insert(push.end(), options.tags.begin(), options.tags.end());
+  }
+  if (!push.empty()) {
+    base::Status pushed = registries.Push(
+        img.manifest, push, [&](const std::string& line) {
+          progress.Status(id, line);
+        });
+    if (!pushed) {
+      progress.Error(id, pushed.error().message());
+      return std::move(pushed).error();
+    }
   }
   progress.Done(id);
 

@@ -58,14 +58,20 @@ Result<StepOutcome> ExecCopy(const StepContext& ctx, const StepInputs& in,
                            "no build context to copy from (the context "
                            "was '-')");
   }
-  STRATA_ASSIGN_OR_RETURN(layer::LayeredView dest, ViewOf(ctx, fs.layers));
+  const std::string& chown = copy ? copy->chown : add->chown;
+  const bool link = copy ? copy->link : add->link;
+  // --link never reads the stage below: its layers (a registry base's,
+  // perhaps not downloaded) are only opened when a user name is looked up.
+  layer::LayeredView dest(std::vector<std::string>{});
+  if (!link || (!chown.empty() && ChownNeedsLookup(chown))) {
+    STRATA_ASSIGN_OR_RETURN(dest, ViewOf(ctx, fs.layers));
+  }
 
   CopyOptions options;
   options.is_add = add != nullptr;
   options.workdir = state.config.config.working_dir.empty()
                         ? "/"
                         : state.config.config.working_dir;
-  const std::string& chown = copy ? copy->chown : add->chown;
   const std::string& chmod = copy ? copy->chmod : add->chmod;
   if (!chown.empty()) {
     std::optional<std::string> passwd, group;
@@ -80,7 +86,7 @@ Result<StepOutcome> ExecCopy(const StepContext& ctx, const StepInputs& in,
   }
   options.excludes = copy ? copy->exclude_patterns : add->exclude_patterns;
   options.parents = copy && copy->parents;
-  options.link = copy ? copy->link : add->link;
+  options.link = link;
   options.source_date_epoch = in.source_date_epoch;
   if (add) {
     options.checksum = add->checksum;

@@ -199,29 +199,6 @@ class LayoutTarWriter {
   std::unique_ptr<archive, ArchiveDeleter> a_;
 };
 
-bool PlatformMatches(const Platform& have, const Platform& want) {
-  if (have.os != want.os || have.architecture != want.architecture) {
-    return false;
-  }
-  return want.variant.empty() || have.variant == want.variant ||
-         (have.variant.empty() && want.architecture == "arm64");
-}
-
-// Picks the manifest for `platform` from an index document.
-Result<Descriptor> PickPlatform(const Index& index, const Platform& platform,
-                                const std::string& what) {
-  std::vector<std::string> seen;
-  for (const Descriptor& d : index.manifests) {
-    if (!d.platform) continue;
-    Result<Platform> have = ParsePlatform(d.platform->ToString());
-    if (have && PlatformMatches(*have, platform)) return d;
-    seen.push_back(d.platform->ToString());
-  }
-  return MakeError(
-      Code::kNotFound, what, ": no image for platform ", platform.ToString(),
-      " (has: ", seen.empty() ? "none" : base::Join(seen, ", "), ")");
-}
-
 // Copies one blob from a layout directory into the store, verified.
 Status ImportBlob(const store::Store& store, const std::string& dir,
                   const Descriptor& d) {
@@ -237,6 +214,28 @@ Status ImportBlob(const store::Store& store, const std::string& dir,
 }
 
 }  // namespace
+
+bool PlatformMatches(const Platform& have, const Platform& want) {
+  if (have.os != want.os || have.architecture != want.architecture) {
+    return false;
+  }
+  return want.variant.empty() || have.variant == want.variant ||
+         (have.variant.empty() && want.architecture == "arm64");
+}
+
+Result<Descriptor> PickPlatform(const Index& index, const Platform& platform,
+                                const std::string& what) {
+  std::vector<std::string> seen;
+  for (const Descriptor& d : index.manifests) {
+    if (!d.platform) continue;
+    Result<Platform> have = ParsePlatform(d.platform->ToString());
+    if (have && PlatformMatches(*have, platform)) return d;
+    seen.push_back(d.platform->ToString());
+  }
+  return MakeError(
+      Code::kNotFound, what, ": no image for platform ", platform.ToString(),
+      " (has: ", seen.empty() ? "none" : base::Join(seen, ", "), ")");
+}
 
 Result<std::vector<Descriptor>> CollectBlobs(const store::Store& store,
                                              const Descriptor& root) {

@@ -56,6 +56,16 @@ struct ResolvedImage {
   ImageConfig config;
 };
 
+/// Whether an image for `have` serves `want` (a variant asked for must
+/// match; arm64 without a variant is v8).
+bool PlatformMatches(const Platform& have, const Platform& want);
+
+/// The manifest for `platform` in an index; NotFound naming `what` and the
+/// platforms it has otherwise.
+base::Result<Descriptor> PickPlatform(const Index& index,
+                                      const Platform& platform,
+                                      const std::string& what);
+
 /// Resolves `root` (a manifest or an index) in the store to the manifest
 /// for `platform`, reading the manifest and config.
 base::Result<ResolvedImage> ResolveInStore(const store::Store& store,

@@ -275,9 +275,26 @@ Result<std::string> Store::ReadBlob(const Digest& digest) const {
   return data;
 }
 
+void Store::SetBlobFetcher(BlobFetcher fetcher) {
+  std::lock_guard<std::mutex> lock(fetcher_mu_);
+  fetcher_ = std::move(fetcher);
+}
+
 Result<std::unique_ptr<BlobReader>> Store::OpenBlob(
     const Digest& digest) const {
   Result<base::FdSource> src = base::FdSource::Open(BlobPath(digest));
+  if (!src && src.error().code() == Code::kNotFound) {
+    BlobFetcher fetch;
+    {
+      std::lock_guard<std::mutex> lock(fetcher_mu_);
+      fetch = fetcher_;
+    }
+    if (fetch) {
+      Result<bool> fetched = fetch(digest);
+      if (!fetched) return std::move(fetched).error();
+      if (*fetched) src = base::FdSource::Open(BlobPath(digest));
+    }
+  }
   if (!src) {
     if (src.error().code() == Code::kNotFound) {
       return MakeError(Code::kNotFound, "blob ", digest.ToString(),

@@ -33,7 +33,9 @@
 #define STRATA_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -141,9 +143,16 @@ class Store {
   base::Result<base::Digest> PutBlob(std::string_view data) const;
   /// Reads a small blob whole, verifying it.
   base::Result<std::string> ReadBlob(const base::Digest& digest) const;
-  /// Opens a blob for streaming; the digest is checked at the end.
+  /// Opens a blob for streaming; the digest is checked at the end. A blob
+  /// that is not here is asked of the fetcher, if one is set.
   base::Result<std::unique_ptr<BlobReader>> OpenBlob(
       const base::Digest& digest) const;
+
+  /// Gets a blob that is not in the store yet into it (a base image's
+  /// layer left in its registry until something reads it). Returns false
+  /// when it does not know the blob.
+  using BlobFetcher = std::function<base::Result<bool>(const base::Digest&)>;
+  void SetBlobFetcher(BlobFetcher fetcher);
   /// Lists every stored blob.
   base::Result<std::vector<base::Digest>> ListBlobs() const;
   /// Removes a blob (prune). Missing is not an error.
@@ -171,6 +180,8 @@ class Store {
   std::string RecordPath(std::string_view kind, std::string_view key) const;
 
   std::string root_;
+  mutable std::mutex fetcher_mu_;
+  BlobFetcher fetcher_;
 };
 
 /// Percent-encodes everything but [A-Za-z0-9_-] so any key is a file name.

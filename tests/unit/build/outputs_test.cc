@@ -405,18 +405,23 @@ TEST_F(OutputsTest, ImageTagsInTheLocalStore) {
   EXPECT_FALSE(image::LookupImage(*store_, Ref("app:v4"))->has_value());
 }
 
-TEST_F(OutputsTest, PushIsNotAvailableYet) {
-  for (const OutputSpec& spec :
-       {Out("image", {{"name", "app:v1"}, {"push", "true"}}),
-        Out("registry", {{"name", "app:v1"}})}) {
-    auto st = Export({spec});
-    ASSERT_FALSE(st);
-    EXPECT_EQ(st.error().code(), base::Code::kUnsupported);
-    EXPECT_EQ(st.error().ToString(),
-              "output type=" + spec.type +
-                  ": pushing to a registry is not available yet");
-  }
-  EXPECT_FALSE(image::LookupImage(*store_, Ref("app:v1"))->has_value());
+TEST_F(OutputsTest, PushTargetsAreTheNamesOfPushingOutputs) {
+  std::vector<image::Reference> tags = {Ref("tagged:v1")};
+  auto targets = PushTargets(
+      {Out("image", {{"name", "app:v1"}, {"push", "true"}}),
+       Out("registry", {}), Out("image", {{"name", "local:v1"}}),
+       Out("oci", {{"dest", "x.tar"}})},
+      tags);
+  ASSERT_TRUE(targets) << targets.error().message();
+  ASSERT_EQ(targets->size(), 2u);
+  EXPECT_EQ((*targets)[0], Ref("app:v1"));
+  EXPECT_EQ((*targets)[1], Ref("tagged:v1"));
+  auto unnamed = PushTargets({Out("registry", {})}, {});
+  ASSERT_FALSE(unnamed);
+  EXPECT_NE(unnamed.error().message().find("needs a name"), std::string::npos);
+  // The image exporter still names the image locally.
+  ASSERT_TRUE(Export({Out("image", {{"name", "app:v1"}, {"push", "true"}})}));
+  EXPECT_TRUE(image::LookupImage(*store_, Ref("app:v1"))->has_value());
 }
 
 struct BadOutput {

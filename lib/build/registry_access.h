@@ -1,0 +1,98 @@
+// Images in registries, for builds and the pull/push commands.
+//
+// Pull: the manifest (for an index, the one for the platform) and the
+// config are fetched into the store and the reference is tagged locally,
+// so the next build finds it without the network (--pull asks again).
+// Layer blobs are not fetched: each blob is recorded as "remote" (store
+// record kind "remote-blobs": digest -> "host/repository") and a layer is
+// fetched the first time something reads it (store.h's blob fetcher: unpacking for a RUN or
+// a COPY --from, an output). A build that only adds layers never
+// downloads its base's.
+//
+// Push: every blob of the image is HEADed first and skipped when present;
+// a remote blob on the same registry is mounted from its repository
+// instead of being downloaded and sent; blobs go two at a time; the
+// manifest (and for an index, each child first) goes last, under every
+// tag asked for.
+#ifndef STRATA_BUILD_REGISTRY_ACCESS_H_
+#define STRATA_BUILD_REGISTRY_ACCESS_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "image/oci.h"
+#include "image/platform.h"
+#include "image/reference.h"
+#include "registry/client.h"
+#include "registry/credentials.h"
+#include "registry/hosts.h"
+#include "store/store.h"
+
+namespace strata::build {
+
+struct RegistryConfig {
+  registry::HostsConfig hosts;
+  registry::CredentialSources credentials;
+};
+
+/// The store record kind mapping a blob left in a registry to where it is.
+inline constexpr char kRemoteBlobKind[] = "remote-blobs";
+
+/// One line of progress ("pushing sha256:... 12.0 MB").
+using RegistryProgress = std::function<void(const std::string&)>;
+
+class RegistryAccess {
+ public:
+  RegistryAccess(store::Store& store, RegistryConfig config);
+  ~RegistryAccess();
+
+  /// Installs the blob fetcher on the store (remote layers on first read).
+  void ServeRemoteBlobs();
+
+  /// Fetches `ref` for `platform` into the store, tags it locally, and
+  /// returns the root descriptor (the index or manifest the tag names).
+  base::Result<image::Descriptor> Pull(const image::Reference& ref,
+                                       const image::Platform& platform);
+
+  /// Pushes the image `root` (in the store) as every reference in `to`.
+  base::Status Push(const image::Descriptor& root,
+                    const std::vector<image::Reference>& to,
+                    const RegistryProgress& progress = {});
+
+  /// What `strata inspect` shows of an image in a registry, read without
+  /// storing anything.
+  struct RemoteImage {
+    image::Descriptor root;     // what the reference names
+    std::string manifest_json;  // the platform's manifest
+    std::string config_json;
+  };
+  base::Result<RemoteImage> Inspect(const image::Reference& ref,
+                                    const image::Platform& platform);
+
+  /// Fetches a blob recorded as remote; false if none is recorded.
+  base::Result<bool> FetchRemoteBlob(const base::Digest& digest);
+
+ private:
+  /// The client for `host`; reads of docker.io go to the mirror when one
+  /// is configured, pushes never do.
+  base::Result<registry::Client*> ClientFor(const std::string& host,
+                                            bool push = false);
+  base::Status PushBlob(registry::Client& client, const std::string& repo,
+                        const image::Descriptor& blob,
+                        const RegistryProgress& progress);
+
+  store::Store& store_;
+  RegistryConfig config_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<registry::Client>> clients_;
+  std::map<base::Digest, std::shared_ptr<std::mutex>> fetching_;
+};
+
+}  // namespace strata::build
+
+#endif  // STRATA_BUILD_REGISTRY_ACCESS_H_

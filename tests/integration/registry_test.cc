@@ -1,0 +1,313 @@
+// strata against the real Debian docker-registry on loopback: pull, push,
+// cross-repository mounts, lazily fetched base layers, Basic auth over TLS
+// with a certs.d CA, Bearer tokens, config.json logins, and round trips
+// with skopeo in both directions.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "build_fixture.h"
+#include "support/registry_server.h"
+
+namespace strata::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RegistryTest : public BuildTest {
+ protected:
+  void SetUp() override {
+    CommandResult base = RunCommand(
+        {"bash", TestdataPath("../scripts/make-busybox-base.sh"),
+         STRATA_BINARY, path("base"), "--root", path("base-root"), "-q"});
+    ASSERT_EQ(base.exit_code, 0) << base.err;
+    env_.push_back("DOCKER_CONFIG=" + path("docker-config"));
+    env_.push_back("HOME=" + path("home"));
+  }
+
+  void StartRegistry(RegistryServer::Mode mode) {
+    RegistryServer::Options options;
+    options.mode = mode;
+    base::Result<std::unique_ptr<RegistryServer>> r =
+        RegistryServer::Start(options);
+    ASSERT_TRUE(r) << r.error().message();
+    registry_ = std::move(r).value();
+  }
+
+  /// `strata ARGS...` with the test's environment.
+  CommandResult Strata(std::vector<std::string> args,
+                       const std::string& stdin_data = "") {
+    return RunStrata(args, stdin_data, dir_.path(), env_);
+  }
+
+  /// skopeo with a bounded time; TLS checks off for the plain registry.
+  CommandResult Skopeo(std::vector<std::string> args) {
+    std::vector<std::string> full = {"timeout", "60", "skopeo",
+                                     "--insecure-policy"};
+    full.insert(full.end(), args.begin(), args.end());
+    return RunCommand(full);
+  }
+
+  /// Pushes the busybox base into the registry as `repo`:latest.
+  void SeedBusybox(const std::string& repo) {
+    CommandResult r = Skopeo(
+        {"copy", "--dest-tls-verify=false",
+         "oci:" + path("base/busybox-oci") + ":latest",
+         "docker://" + registry_->host() + "/" + repo + ":latest"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  /// The manifest digest skopeo sees for `ref`.
+  std::string SkopeoDigest(const std::string& ref,
+                           std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"inspect", "--raw"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("docker://" + ref);
+    args.insert(args.begin() + 1, "--tls-verify=false");
+    CommandResult r = Skopeo(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return base::Digest::Of(r.out).ToString();
+  }
+
+  std::string ManifestDigestOf(const std::string& metadata_file) {
+    nlohmann::json j = nlohmann::json::parse(*base::ReadFile(metadata_file));
+    return j.value("containerimage.digest", "");
+  }
+
+  std::unique_ptr<RegistryServer> registry_;
+};
+
+// strata build --push, then skopeo reads the same manifest and copies the
+// image out; skopeo pushes an image in and strata builds FROM it.
+TEST_F(RegistryTest, PushAndPullRoundTripWithSkopeo) {
+  StartRegistry(RegistryServer::kPlain);
+  SeedBusybox("busybox");
+  std::string reg = registry_->host();
+  Write("Dockerfile",
+        "FROM " + reg + "/busybox:latest\n"
+        "RUN echo built > /built\n"
+        "COPY hello.txt /hello.txt\n");
+  Write("hello.txt", "hello\n");
+  CommandResult r = MustBuild({"-t", reg + "/app:v1", "-t", reg + "/app:v2",
+                               "--push", "--metadata-file",
+                               path("meta.json")});
+  std::string digest = ManifestDigestOf(path("meta.json"));
+  ASSERT_FALSE(digest.empty());
+  EXPECT_EQ(SkopeoDigest(reg + "/app:v1"), digest);
+  EXPECT_EQ(SkopeoDigest(reg + "/app:v2"), digest);
+
+  CommandResult copy = Skopeo({"copy", "--src-tls-verify=false",
+                               "docker://" + reg + "/app:v1",
+                               "oci:" + path("copied") + ":v1"});
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  LayoutImage img = ReadLayout(path("copied"));
+  EXPECT_EQ(img.manifest_digest, digest);
+  CommandResult unpack = RunCommand({"umoci", "unpack", "--image",
+                                     path("copied") + ":v1",
+                                     path("bundle")});
+  ASSERT_EQ(unpack.exit_code, 0) << unpack.err;
+  EXPECT_EQ(*base::ReadFile(path("bundle/rootfs/built")), "built\n");
+  EXPECT_EQ(*base::ReadFile(path("bundle/rootfs/hello.txt")), "hello\n");
+
+  // strata pull into a fresh store, then push under another name.
+  CommandResult pull = Strata({"pull", "--root", path("root2"),
+                               reg + "/app:v1"});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  EXPECT_NE(pull.out.find(digest), std::string::npos) << pull.out;
+  CommandResult push = Strata({"push", "--root", path("root2"),
+                               reg + "/app:v1", reg + "/copy:v1"});
+  ASSERT_EQ(push.exit_code, 0) << push.err;
+  EXPECT_EQ(SkopeoDigest(reg + "/copy:v1"), digest);
+  // Every layer was already in the registry: mounted, none sent.
+  EXPECT_EQ(push.out.find("pushed "), std::string::npos) << push.out;
+  EXPECT_NE(push.out.find("mounted from app"), std::string::npos) << push.out;
+}
+
+// A build that only adds layers on top of a registry base never downloads
+// the base's layers, and its push mounts them from the base's repository.
+TEST_F(RegistryTest, BaseLayersAreFetchedOnlyWhenAStepReadsThem) {
+  StartRegistry(RegistryServer::kPlain);
+  SeedBusybox("busybox");
+  std::string reg = registry_->host();
+  LayoutImage base = ReadLayout(path("base/busybox-oci"));
+  ASSERT_EQ(base.manifest.layers.size(), 1u);
+  std::string base_layer =
+      root() + "/blobs/sha256/" + base.manifest.layers[0].digest.hex();
+
+  Write("Dockerfile", "FROM " + reg + "/busybox\n"
+                      "LABEL stage=thin\n"
+                      "COPY --link hello.txt /hello.txt\n");
+  Write("hello.txt", "hello\n");
+  MustBuild({"-t", reg + "/thin:v1", "--push"});
+  EXPECT_FALSE(fs::exists(base_layer)) << "the base layer was downloaded";
+  CommandResult copy = Skopeo({"copy", "--src-tls-verify=false",
+                               "docker://" + reg + "/thin:v1",
+                               "oci:" + path("thin") + ":v1"});
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  ASSERT_EQ(RunCommand({"umoci", "unpack", "--image", path("thin") + ":v1",
+                        path("thin-bundle")})
+                .exit_code,
+            0);
+  EXPECT_TRUE(fs::exists(path("thin-bundle/rootfs/bin/busybox")));
+  EXPECT_TRUE(fs::exists(path("thin-bundle/rootfs/hello.txt")));
+
+  // A RUN needs the base's files: now the layer comes, once.
+  Write("Dockerfile", "FROM " + reg + "/busybox\nRUN test -x /bin/busybox\n");
+  MustBuild({"-t", "thick:v1"});
+  EXPECT_TRUE(fs::exists(base_layer));
+}
+
+// Basic auth over TLS: the CA comes from a certs.d dir, credentials from
+// `strata login` (config.json, mode 0600) or --creds; a wrong CA or no
+// credentials fail with one clear line, and no secret is ever printed.
+TEST_F(RegistryTest, BasicAuthOverTlsWithCertsDirAndLogin) {
+  StartRegistry(RegistryServer::kBasicTls);
+  std::string reg = registry_->host();
+  CommandResult seed = Skopeo(
+      {"copy", "--dest-cert-dir", registry_->cert_dir(), "--dest-creds",
+       std::string(RegistryServer::username()) + ":" +
+           RegistryServer::password(),
+       "oci:" + path("base/busybox-oci") + ":latest",
+       "docker://" + reg + "/busybox:latest"});
+  ASSERT_EQ(seed.exit_code, 0) << seed.err;
+  std::string certs = path("certs.d");
+  fs::create_directories(certs + "/" + reg);
+  fs::copy_file(registry_->ca_cert_path(), certs + "/" + reg + "/ca.crt");
+  Write("Dockerfile", "FROM " + reg + "/busybox\nRUN echo ok > /ok\n");
+
+  // No credentials: refused, saying so.
+  CommandResult anon = Build({"--cert-dir", certs, "-t", reg + "/app:v1"});
+  EXPECT_EQ(anon.exit_code, 1);
+  EXPECT_NE(anon.err.find("authentication required"), std::string::npos)
+      << anon.err;
+
+  // A wrong CA: TLS verification fails.
+  std::string wrong = path("wrong.d");
+  fs::create_directories(wrong + "/" + reg);
+  {
+    CommandResult gen = RunCommand(
+        {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", wrong + "/key.pem", "-out", wrong + "/" + reg + "/ca.crt",
+         "-subj", "/CN=wrong", "-days", "2"});
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  }
+  CommandResult bad_ca = Build({"--cert-dir", wrong, "--creds",
+                                std::string(RegistryServer::username()) +
+                                    ":" + RegistryServer::password(),
+                                "-t", reg + "/app:v1"});
+  EXPECT_EQ(bad_ca.exit_code, 1);
+  EXPECT_NE(bad_ca.err.find("certificate"), std::string::npos) << bad_ca.err;
+
+  // strata login stores the credentials; the build pulls and pushes.
+  CommandResult login = Strata({"login", "--username",
+                                RegistryServer::username(),
+                                "--password-stdin", reg},
+                               std::string(RegistryServer::password()) + "\n");
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  struct stat st;
+  ASSERT_EQ(::stat(path("docker-config/config.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  CommandResult built = Build({"--cert-dir", certs, "-t", reg + "/app:v1",
+                               "--push", "--metadata-file",
+                               path("meta.json")});
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  EXPECT_EQ(SkopeoDigest(reg + "/app:v1",
+                         {"--cert-dir", registry_->cert_dir(), "--creds",
+                          std::string(RegistryServer::username()) + ":" +
+                              RegistryServer::password()}),
+            ManifestDigestOf(path("meta.json")));
+  for (const CommandResult* out : {&anon, &bad_ca, &login, &built}) {
+    EXPECT_EQ(out->err.find(RegistryServer::password()), std::string::npos);
+    EXPECT_EQ(out->out.find(RegistryServer::password()), std::string::npos);
+  }
+  // The password is in no layer, config or record of the store.
+  CommandResult grep = RunCommand({"grep", "-rl", RegistryServer::password(),
+                                   root()});
+  EXPECT_NE(grep.exit_code, 0) << grep.out;
+
+  CommandResult logout = Strata({"logout", reg});
+  ASSERT_EQ(logout.exit_code, 0) << logout.err;
+  CommandResult again = Strata({"logout", reg});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("not logged in"), std::string::npos) << again.err;
+}
+
+// Bearer tokens from the registry's token server: fetched with the
+// credentials, cached per scope (far fewer token requests than registry
+// requests).
+TEST_F(RegistryTest, BearerTokensAreFetchedAndCached) {
+  StartRegistry(RegistryServer::kToken);
+  std::string reg = registry_->host();
+  std::string creds = std::string(RegistryServer::username()) + ":" +
+                      RegistryServer::password();
+  CommandResult seed = Skopeo({"copy", "--dest-tls-verify=false",
+                               "--dest-creds", creds,
+                               "oci:" + path("base/busybox-oci") + ":latest",
+                               "docker://" + reg + "/busybox:latest"});
+  ASSERT_EQ(seed.exit_code, 0) << seed.err;
+  base::Result<int64_t> before = registry_->TokenRequestCount();
+  ASSERT_TRUE(before);
+
+  Write("Dockerfile", "FROM " + reg + "/busybox\nRUN echo ok > /ok\n");
+  CommandResult built = Build({"--creds", creds, "-t", reg + "/app:v1",
+                               "--push", "--metadata-file",
+                               path("meta.json")});
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  base::Result<int64_t> after = registry_->TokenRequestCount();
+  ASSERT_TRUE(after);
+  // Pull (busybox: pull), push (app: pull,push; with a mount from busybox).
+  EXPECT_GE(*after - *before, 2);
+  EXPECT_LE(*after - *before, 4);
+  EXPECT_EQ(SkopeoDigest(reg + "/app:v1", {"--creds", creds}),
+            ManifestDigestOf(path("meta.json")));
+
+  // Wrong credentials: the token server says no, in one line.
+  CommandResult denied = Build({"--creds", "strata:wrong", "--pull", "-t",
+                                "x:1"});
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.err.find("token request denied"), std::string::npos)
+      << denied.err;
+  EXPECT_EQ(denied.err.find("wrong"), std::string::npos) << denied.err;
+}
+
+// --registry-mirror serves docker.io names; inspect reads registry, local
+// and OCI-layout images alike; tag names a local image again.
+TEST_F(RegistryTest, MirrorInspectAndTag) {
+  StartRegistry(RegistryServer::kPlain);
+  SeedBusybox("library/busybox");
+  std::string reg = registry_->host();
+  Write("Dockerfile", "FROM busybox\nRUN echo via-mirror > /m\n");
+  MustBuild({"--registry-mirror", "http://" + reg, "-t", "mirrored:v1",
+             "--output", "type=image", "--output",
+             "type=local,dest=" + path("fs")});
+  EXPECT_EQ(*base::ReadFile(path("fs/m")), "via-mirror\n");
+
+  LayoutImage base = ReadLayout(path("base/busybox-oci"));
+  std::string layer = base.manifest.layers.at(0).digest.ToString();
+  for (const std::string& name :
+       {reg + "/library/busybox:latest",
+        "oci:" + path("base/busybox-oci") + ":latest",
+        std::string("docker.io/library/busybox:latest")}) {
+    CommandResult r = Strata({"inspect", "--root", root(), name});
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["Digest"], base.manifest_digest) << name;
+    ASSERT_EQ(j["Layers"].size(), 1u) << name;
+    EXPECT_EQ(j["Layers"][0], layer) << name;
+    EXPECT_EQ(j["Config"]["architecture"], "amd64") << name;
+  }
+  CommandResult tag = Strata({"tag", "--root", root(), "mirrored:v1",
+                              reg + "/retagged:v9"});
+  ASSERT_EQ(tag.exit_code, 0) << tag.err;
+  CommandResult push = Strata({"push", "--root", root(), reg + "/retagged:v9"});
+  ASSERT_EQ(push.exit_code, 0) << push.err;
+  CommandResult missing = Strata({"inspect", "--root", root(),
+                                  reg + "/nothing:here"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("manifest unknown"), std::string::npos)
+      << missing.err;
+}
+
+}  // namespace
+}  // namespace strata::testing
