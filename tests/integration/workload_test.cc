@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "build_fixture.h"
+#include "support/registry_server.h"
 
 namespace strata::testing {
 namespace {
@@ -257,6 +258,36 @@ TEST_F(WorkloadTest, MlServiceMultistageRootAndRootless) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // pip's .pyc files hold install times, so compare names and owners.
   EXPECT_EQ(Owners(path("rootless/multi-oci")), Owners(path("multi-oci")));
+}
+
+// The ml-app Dockerfile exactly as written: its base comes from a
+// registry on 127.0.0.1:5000 (filled with skopeo, as the bench kit's
+// make-base-images.sh does), and the result is pushed there; the base's
+// layer is mounted from its repository, not sent again.
+TEST_F(WorkloadTest, MlServiceBuildsAndPushesAgainstARegistryOnPort5000) {
+  RegistryServer::Options options;
+  options.port = 5000;
+  base::Result<std::unique_ptr<RegistryServer>> registry =
+      RegistryServer::Start(options);
+  ASSERT_TRUE(registry) << "port 5000 must be free: "
+                        << registry.error().message();
+  CommandResult seed = RunCommand(
+      {"timeout", "120", "skopeo", "--insecure-policy", "copy",
+       "--dest-tls-verify=false", "oci:" + base_layout_ + ":3.11-slim",
+       std::string("docker://") + kBaseName});
+  ASSERT_EQ(seed.exit_code, 0) << seed.err;
+  MakeMlContext();
+  CommandResult r = MustBuild({"-t", "127.0.0.1:5000/mlapp:v1", "--push",
+                               "--metadata-file", path("meta.json")});
+  EXPECT_NE(r.err.find("mounted from python"), std::string::npos) << r.err;
+  CommandResult inspect = RunCommand(
+      {"timeout", "60", "skopeo", "inspect", "--raw", "--tls-verify=false",
+       "docker://127.0.0.1:5000/mlapp:v1"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  std::string meta = *base::ReadFile(path("meta.json"));
+  EXPECT_NE(meta.find(base::Digest::Of(inspect.out).ToString()),
+            std::string::npos)
+      << meta;
 }
 
 // apt-get against the Debian mirror the machine is configured with; the

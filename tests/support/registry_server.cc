@@ -286,7 +286,10 @@ base::Status RegistryServer::StartRegistry(const Options& options) {
   const std::string config = dir() + "/config.yml";
   const std::string log_path = dir() + "/registry.log";
   for (int attempt = 1; attempt <= kMaxPortAttempts; ++attempt) {
-    STRATA_ASSIGN_OR_RETURN(int port, FreePort());
+    int port = options.port;
+    if (port == 0) {
+      STRATA_ASSIGN_OR_RETURN(port, FreePort());
+    }
     host_ = base::StrCat("127.0.0.1:", port);
     dir_.WriteFile("config.yml", Config(port));
     // Its log goes to a file: nobody drains a pipe while a test runs, and a
@@ -319,7 +322,7 @@ base::Status RegistryServer::StartRegistry(const Options& options) {
     }
     std::string log_text = Tail(log_path, 4096);
     StopProcess(registry_);
-    if (exited &&
+    if (exited && options.port == 0 &&
         log_text.find("address already in use") != std::string::npos) {
       continue;  // lost the port to someone else: another one
     }

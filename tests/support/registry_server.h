@@ -38,6 +38,9 @@ class RegistryServer {
     bool anonymous_pull = false;
     /// kToken: lifetime of issued tokens, for refresh tests.
     int token_expires_in = 300;
+    /// The port to listen on; 0 picks a free one. A fixed port in use is
+    /// an error (for Dockerfiles that name 127.0.0.1:5000).
+    int port = 0;
     /// Bound on the wait for `GET /v2/` to answer.
     std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
     /// Hard bound on the processes' life, should the test never end.
