@@ -168,6 +168,11 @@ class CopyOperation {
   /// the file). Versioned ("strata.copy.v1").
   base::Result<base::Digest> ContentDigest();
 
+  /// Takes the URL downloads `keyed` already made (it was planned from the
+  /// same sources, e.g. on another tree for the cache key), so Write does
+  /// not fetch them again. `keyed` must outlive this operation's Write.
+  void ReuseDownloads(const CopyOperation& keyed);
+
   /// Writes the step's layer entries into `writer` (not finished: the caller
   /// calls Finish). Streams file contents; downloads and extracts what
   /// ContentDigest did not need. Call once.

@@ -252,6 +252,7 @@ class CopyOperation::Impl {
   base::Result<base::Digest> Digest();
   // copy_write.cc.
   base::Status WriteLayer(layer::LayerWriter& writer);
+  void ReuseDownloads(const Impl& keyed);
 
  private:
   /// What the dest state holds at a path.

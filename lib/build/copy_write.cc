@@ -48,6 +48,23 @@ base::Result<std::string> CopyOperation::Impl::TempPath() {
   return base::StrCat(temp_dir_, "/f", ++temp_seq_);
 }
 
+void CopyOperation::ReuseDownloads(const CopyOperation& keyed) {
+  impl_->ReuseDownloads(*keyed.impl_);
+}
+
+void CopyOperation::Impl::ReuseDownloads(const Impl& keyed) {
+  for (copy_internal::Deferred& mine : deferred_) {
+    if (!mine.is_url || mine.fetched) continue;
+    for (const copy_internal::Deferred& theirs : keyed.deferred_) {
+      if (theirs.is_url && theirs.url == mine.url && theirs.fetched) {
+        mine.fetched = theirs.fetched;
+        mine.fetched_path = theirs.fetched_path;
+        break;
+      }
+    }
+  }
+}
+
 base::Status CopyOperation::Impl::Fetch(Deferred& d) {
   if (d.fetched) return base::OkStatus();
   STRATA_ASSIGN_OR_RETURN(std::string path, TempPath());

@@ -60,12 +60,16 @@ Result<StepOutcome> ExecCopy(const StepContext& ctx, const StepInputs& in,
   }
   const std::string& chown = copy ? copy->chown : add->chown;
   const bool link = copy ? copy->link : add->link;
-  // --link never reads the stage below: its layers (a registry base's,
-  // perhaps not downloaded) are only opened when a user name is looked up.
-  layer::LayeredView dest(std::vector<std::string>{});
-  if (!link || (!chown.empty() && ChownNeedsLookup(chown))) {
-    STRATA_ASSIGN_OR_RETURN(dest, ViewOf(ctx, fs.layers));
+  // The stage below is opened only to look up a user name, and, without
+  // --link, when the step runs: a cache hit never unpacks (or downloads)
+  // its layers. The key is planned on an empty tree; the parent's key
+  // already pins what is below.
+  layer::LayeredView empty(std::vector<std::string>{});
+  std::optional<layer::LayeredView> below;
+  if (!chown.empty() && ChownNeedsLookup(chown)) {
+    STRATA_ASSIGN_OR_RETURN(below, ViewOf(ctx, fs.layers));
   }
+  const layer::LayeredView& dest = below ? *below : empty;
 
   CopyOptions options;
   options.is_add = add != nullptr;
@@ -94,9 +98,9 @@ Result<StepOutcome> ExecCopy(const StepContext& ctx, const StepInputs& in,
   }
   options.temp_dir = ctx.store.root() + "/tmp";
 
-  STRATA_ASSIGN_OR_RETURN(CopyOperation op,
-                          CopyOperation::Plan(*source, sd, options, dest));
-  STRATA_ASSIGN_OR_RETURN(base::Digest content, op.ContentDigest());
+  STRATA_ASSIGN_OR_RETURN(CopyOperation keyed,
+                          CopyOperation::Plan(*source, sd, options, empty));
+  STRATA_ASSIGN_OR_RETURN(base::Digest content, keyed.ContentDigest());
   *key = cache::KeyBuilder()
              .Add("parent", fs.key)
              .Add("op", CopyKeyText(command, options))
@@ -105,8 +109,21 @@ Result<StepOutcome> ExecCopy(const StepContext& ctx, const StepInputs& in,
              .Finish();
   return CachedStep(ctx, *key, in.no_cache,
                     [&]() -> Result<std::optional<Layer>> {
+                      CopyOperation* op = &keyed;
+                      std::optional<CopyOperation> planned;
+                      if (!link) {  // conflicts are checked against below
+                        if (!below) {
+                          STRATA_ASSIGN_OR_RETURN(below,
+                                                  ViewOf(ctx, fs.layers));
+                        }
+                        STRATA_ASSIGN_OR_RETURN(
+                            planned, CopyOperation::Plan(*source, sd, options,
+                                                         *below));
+                        planned->ReuseDownloads(keyed);
+                        op = &*planned;
+                      }
                       return WriteNewLayer(ctx, [&](layer::LayerWriter& w) {
-                        return op.Write(w);
+                        return op->Write(w);
                       });
                     });
 }
