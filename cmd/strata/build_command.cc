@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "build/cache_transfer.h"
 #include "build/dry_run.h"
 #include "build/options.h"
 #include "build/run.h"
@@ -52,6 +53,8 @@ struct RawFlags {
   std::vector<std::string> no_cache_filter;
   bool pull = false;
   bool push = false;
+  std::vector<std::string> cache_to;
+  std::vector<std::string> cache_from;
   RegistryFlags registry;
 };
 
@@ -179,6 +182,18 @@ void DeclareFlags(FlagSet& flags, RawFlags& raw) {
   flags.Bool("pull", 0, &raw.pull,
              "Ask the registry again for base images already pulled");
   flags.Bool("push", 0, &raw.push, "Push the image to its -t names");
+  flags.StringList("cache-to", 0, &raw.cache_to,
+                   "type=registry,ref=REF[,mode=min|max]|type=local,dest=DIR",
+                   "Export the build cache",
+                   Check([](const std::string& v) {
+                     return build::ParseCacheSpec(v, true);
+                   }));
+  flags.StringList("cache-from", 0, &raw.cache_from,
+                   "type=registry,ref=REF|type=local,src=DIR",
+                   "Import a build cache",
+                   Check([](const std::string& v) {
+                     return build::ParseCacheSpec(v, false);
+                   }));
   AddRegistryFlags(flags, &raw.registry);
   flags.Bool("help", 'h', &raw.help, "Print this help");
 }
@@ -258,6 +273,8 @@ base::Result<build::BuildOptions> ToOptions(const RawFlags& raw,
   }
   opts.pull = raw.pull;
   opts.push = raw.push;
+  opts.cache_to = raw.cache_to;
+  opts.cache_from = raw.cache_from;
   STRATA_ASSIGN_OR_RETURN(build::RegistryConfig registry,
                           ToRegistryConfig(raw.registry));
   opts.registry_hosts = std::move(registry.hosts);

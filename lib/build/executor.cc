@@ -124,6 +124,7 @@ class Executor {
   const store::Store& store_;
   LayerCache layer_cache_;
   BaseResolver resolver_;
+  CacheJournal journal_;
   Plan plan_;
   Dispatcher dispatcher_;
   std::optional<StepContext> ctx_;
@@ -425,6 +426,7 @@ Result<BuildResult> Executor::Run() {
       base::StrCat(compression, ":",
                    options_.compression_level.value_or(-1), ":",
                    options_.source_date_epoch.value_or(-1))});
+  ctx_->journal = &journal_;
   STRATA_TRY(RunStages());
   StageResult& target = results_.at(plan_.target);
   BuildResult out;
@@ -433,6 +435,7 @@ Result<BuildResult> Executor::Run() {
                                target.platform, options_,
                                target.fs.last_created));
   out.warnings = plan_.warnings;
+  out.cache_entries = journal_.Entries();
   for (const std::string& arg : dispatcher_.UnusedBuildArgs()) {
     out.warnings.push_back("[Warning] One or more build-args [" + arg +
                            "] were not consumed");

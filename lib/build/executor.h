@@ -11,6 +11,7 @@
 #include "build/built_image.h"
 #include "build/options.h"
 #include "build/progress.h"
+#include "cache/cache.h"
 #include "store/store.h"
 
 namespace strata::build {
@@ -22,6 +23,8 @@ struct BuildResult {
   BuiltImage image;
   /// Lint findings and notes, one line each.
   std::vector<std::string> warnings;
+  /// Every cache entry the build used or made (for --cache-to).
+  std::vector<std::pair<base::Digest, cache::Entry>> cache_entries;
 };
 
 /// Builds `options` for its first platform, reporting to `progress`, and

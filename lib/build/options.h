@@ -83,6 +83,9 @@ struct BuildOptions {
   bool pull = false;
   /// --push: push the image to its -t names after the build.
   bool push = false;
+  /// --cache-to / --cache-from (raw values, parsed by cache_transfer.h).
+  std::vector<std::string> cache_to;
+  std::vector<std::string> cache_from;
 };
 
 /// Parses `KEY=VALUE` or a bare `KEY` (then `lookup_env(KEY)` supplies the

@@ -40,8 +40,7 @@ struct RegistryConfig {
   registry::CredentialSources credentials;
 };
 
-/// The store record kind mapping a blob left in a registry to where it is.
-inline constexpr char kRemoteBlobKind[] = "remote-blobs";
+using store::kRemoteBlobKind;
 
 /// One line of progress ("pushing sha256:... 12.0 MB").
 using RegistryProgress = std::function<void(const std::string&)>;

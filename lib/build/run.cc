@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "build/cache_transfer.h"
 #include "build/executor.h"
 #include "build/outputs.h"
 #include "build/registry_access.h"
@@ -45,6 +46,18 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
   RegistryAccess registries(*store, {options.registry_hosts,
                                      options.credentials});
   registries.ServeRemoteBlobs();
+  for (const std::string& text : options.cache_from) {
+    STRATA_ASSIGN_OR_RETURN(CacheSpec spec, ParseCacheSpec(text, false));
+    int cid = progress.Start("importing cache manifest from " + text);
+    std::string note;
+    base::Status imported = ImportCache(*store, registries, spec, &note);
+    if (!imported) {
+      progress.Error(cid, imported.error().message());
+      return std::move(imported).error();
+    }
+    if (!note.empty()) progress.Status(cid, note);
+    progress.Done(cid);
+  }
   STRATA_ASSIGN_OR_RETURN(BuildResult result,
                           RunBuild(options, *store, progress, &registries));
   const BuiltImage& img = result.image;
@@ -87,6 +100,19 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
     }
   }
   progress.Done(id);
+
+  for (const std::string& text : options.cache_to) {
+    STRATA_ASSIGN_OR_RETURN(CacheSpec spec, ParseCacheSpec(text, true));
+    int cid = progress.Start("exporting cache to " + text);
+    base::Status exported_cache = ExportCache(
+        *store, registries, spec, result.cache_entries, img,
+        [&](const std::string& line) { progress.Status(cid, line); });
+    if (!exported_cache) {
+      progress.Error(cid, exported_cache.error().message());
+      return std::move(exported_cache).error();
+    }
+    progress.Done(cid);
+  }
 
   if (!options.iidfile.empty()) {
     STRATA_TRY(base::WriteFileAtomic(options.iidfile,

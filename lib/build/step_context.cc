@@ -31,6 +31,7 @@ Result<StepOutcome> CachedStep(
     STRATA_ASSIGN_OR_RETURN(std::optional<cache::Entry> hit,
                             ctx.cache.Lookup(key));
     if (hit) {
+      if (ctx.journal != nullptr) ctx.journal->Add(key, *hit);
       StepOutcome out;
       out.cached = true;
       out.created = hit->created;
@@ -50,6 +51,7 @@ Result<StepOutcome> CachedStep(
                                      layer->blob.size, layer->diff_id, 0};
   }
   STRATA_TRY(ctx.cache.Put(key, entry));
+  if (ctx.journal != nullptr) ctx.journal->Add(key, entry);
   StepOutcome out;
   out.layer = std::move(layer);
   out.created = entry.created;

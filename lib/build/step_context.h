@@ -4,6 +4,7 @@
 #define STRATA_BUILD_STEP_CONTEXT_H_
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,23 @@
 namespace strata::build {
 
 /// Shared by every step of a build. All members are thread-safe.
+/// Every cache entry a build used or made, for --cache-to. Thread-safe.
+class CacheJournal {
+ public:
+  void Add(const base::Digest& key, const cache::Entry& entry) {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_.emplace_back(key, entry);
+  }
+  std::vector<std::pair<base::Digest, cache::Entry>> Entries() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return entries_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::pair<base::Digest, cache::Entry>> entries_;
+};
+
 struct StepContext {
   const store::Store& store;
   cache::Index cache;
@@ -28,6 +46,7 @@ struct StepContext {
   layer::WriterOptions writer;
   /// The layer compression, part of every layer step's cache key.
   std::string compression_key;
+  CacheJournal* journal = nullptr;
 };
 
 /// What a step left: a new layer, or none (nothing changed).

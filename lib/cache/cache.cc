@@ -87,14 +87,14 @@ base::Result<std::optional<Entry>> Index::Lookup(
   base::Result<Entry> entry = EntryFromJson(*record);
   // A damaged or foreign record is a miss; the step runs and rewrites it.
   if (!entry) return std::optional<Entry>();
-  if (entry->layer && !store_.HasBlob(entry->layer->digest)) {
+  if (entry->layer && !store_.BlobAvailable(entry->layer->digest)) {
     return std::optional<Entry>();
   }
   return std::optional<Entry>(std::move(entry).value());
 }
 
 base::Status Index::Put(const base::Digest& key, const Entry& entry) const {
-  if (entry.layer && !store_.HasBlob(entry.layer->digest)) {
+  if (entry.layer && !store_.BlobAvailable(entry.layer->digest)) {
     return MakeError(Code::kInternal, "cache: layer ",
                      entry.layer->digest.ToString(), " is not in the store");
   }

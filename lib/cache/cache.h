@@ -12,7 +12,8 @@
 //   {"v":1,"layer":{"mediaType":..,"digest":..,"size":..,"diffID":..,
 //    "uncompressedSize":..}}      a step that made a layer
 //   {"v":1}                        a step that made none
-// A record is only trusted if the blobs it names are still in the store.
+// A record is only trusted if the blobs it names are still in the store, or
+// recorded as fetchable from a registry (store.h: BlobAvailable).
 #ifndef STRATA_CACHE_CACHE_H_
 #define STRATA_CACHE_CACHE_H_
 

@@ -275,6 +275,13 @@ Result<std::string> Store::ReadBlob(const Digest& digest) const {
   return data;
 }
 
+bool Store::BlobAvailable(const Digest& digest) const {
+  if (HasBlob(digest)) return true;
+  Result<std::optional<std::string>> where =
+      GetRecord(kRemoteBlobKind, digest.hex());
+  return where && where->has_value();
+}
+
 void Store::SetBlobFetcher(BlobFetcher fetcher) {
   std::lock_guard<std::mutex> lock(fetcher_mu_);
   fetcher_ = std::move(fetcher);

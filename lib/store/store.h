@@ -21,6 +21,8 @@
 //   <root>/layers-rootless/...   the same, made without chown rights.
 //   <root>/statcache/<hex>       context file digests by stat, one file per
 //                                context dir (lib/build/stat_cache.h).
+//   <root>/records/remote-blobs/<hex>  "host/repository" of a blob left in
+//                                its registry until something reads it.
 //   <root>/cache-mounts/<hex>    RUN --mount=type=cache dirs, by id
 //                                (lib/build/run_mounts.h).
 //
@@ -112,6 +114,10 @@ class BlobReader : public base::Source {
   bool checked_ = false;
 };
 
+/// The record kind naming where a blob not stored here lives: key the
+/// digest's hex, value "host/repository" (lib/build/registry_access.h).
+inline constexpr char kRemoteBlobKind[] = "remote-blobs";
+
 /// A record's key and last-use time, as listed.
 struct RecordInfo {
   std::string key;
@@ -147,6 +153,10 @@ class Store {
   /// that is not here is asked of the fetcher, if one is set.
   base::Result<std::unique_ptr<BlobReader>> OpenBlob(
       const base::Digest& digest) const;
+
+  /// Whether the blob is here, or recorded as left in a registry (record
+  /// kind kRemoteBlobKind) so that OpenBlob can fetch it.
+  bool BlobAvailable(const base::Digest& digest) const;
 
   /// Gets a blob that is not in the store yet into it (a base image's
   /// layer left in its registry until something reads it). Returns false

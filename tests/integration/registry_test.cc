@@ -271,6 +271,84 @@ TEST_F(RegistryTest, BearerTokensAreFetchedAndCached) {
   EXPECT_EQ(denied.err.find("wrong"), std::string::npos) << denied.err;
 }
 
+// A CI fleet's cache in the registry: a second runner (a fresh store) with
+// --cache-from gets every step CACHED without running it or downloading a
+// layer, and the same image; a changed file re-runs only the steps after
+// it. The cache is an OCI manifest other tools read.
+TEST_F(RegistryTest, RegistryCacheServesAFreshRunner) {
+  StartRegistry(RegistryServer::kPlain);
+  SeedBusybox("busybox");
+  std::string reg = registry_->host();
+  Write("Dockerfile", "FROM " + reg + "/busybox\n"
+                      "WORKDIR /app\n"
+                      "COPY req.txt .\n"
+                      "RUN printf 'deps-%s\\n' installed && cp req.txt /deps\n"
+                      "COPY . .\n"
+                      "RUN printf 'app-%s\\n' built && cat main.py > /built\n");
+  Write("req.txt", "dep==1\n");
+  Write("main.py", "print(1)\n");
+  std::string cache = "type=registry,ref=" + reg + "/app:buildcache";
+  CommandResult first = MustBuild({"-t", reg + "/app:v1", "--push",
+                                   "--cache-to", cache + ",mode=max",
+                                   "--metadata-file", path("meta1.json")});
+  CommandResult inspect = Skopeo({"inspect", "--raw", "--tls-verify=false",
+                                  "docker://" + reg + "/app:buildcache"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("application/vnd.strata.cache.v1"),
+            std::string::npos) << inspect.out;
+
+  // Another runner: a fresh store.
+  CommandResult second = MustBuild(
+      {"-t", reg + "/app:v1", "--push", "--cache-from", cache,
+       "--metadata-file", path("meta2.json")},
+      path("runner2"));
+  EXPECT_EQ(Count(second.err, " CACHED\n"), 5) << second.err;
+  EXPECT_EQ(second.err.find("deps-installed"), std::string::npos);
+  EXPECT_EQ(ManifestDigestOf(path("meta2.json")),
+            ManifestDigestOf(path("meta1.json")));
+  LayoutImage base = ReadLayout(path("base/busybox-oci"));
+  EXPECT_FALSE(fs::exists(path("runner2/blobs/sha256/") +
+                          base.manifest.layers.at(0).digest.hex()))
+      << "a layer was downloaded";
+  EXPECT_EQ(second.err.find("pushed "), std::string::npos) << second.err;
+
+  // A code edit on a third runner: the dependency steps stay cached.
+  Write("main.py", "print(2)\n");
+  CommandResult third = MustBuild({"--cache-from", cache}, path("runner3"));
+  EXPECT_EQ(third.err.find("deps-installed"), std::string::npos)
+      << third.err;
+  EXPECT_NE(third.err.find("app-built"), std::string::npos) << third.err;
+  EXPECT_EQ(Count(third.err, " CACHED\n"), 3) << third.err;
+
+  // No cache there yet: a note, not a failure.
+  CommandResult none = MustBuild(
+      {"--cache-from", "type=registry,ref=" + reg + "/app:nothing"},
+      path("runner4"));
+  EXPECT_NE(none.err.find("no cache at"), std::string::npos) << none.err;
+}
+
+// type=local: the same cache in a directory (an OCI layout).
+TEST_F(RegistryTest, LocalCacheDirectoryRoundTrip) {
+  Write("Dockerfile", "FROM busybox\nRUN printf 'ran-%s\\n' once > /f && cat /f\n");
+  std::vector<std::string> base = {
+      "--build-context",
+      "busybox=oci-layout://" + path("base/busybox-oci") + ":latest"};
+  std::vector<std::string> to = base;
+  to.insert(to.end(), {"--cache-to", "type=local,dest=" + path("cachedir")});
+  CommandResult first = MustBuild(to);
+  EXPECT_NE(first.err.find("ran-once"), std::string::npos);
+  EXPECT_TRUE(fs::exists(path("cachedir/index.json")));
+  std::vector<std::string> from = base;
+  from.insert(from.end(),
+              {"--cache-from", "type=local,src=" + path("cachedir")});
+  CommandResult second = MustBuild(from, path("other-root"));
+  EXPECT_EQ(second.err.find("ran-once"), std::string::npos) << second.err;
+  EXPECT_EQ(Count(second.err, " CACHED\n"), 1) << second.err;
+  CommandResult bad = Build({"--cache-to", "type=local"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("needs dest="), std::string::npos) << bad.err;
+}
+
 // --registry-mirror serves docker.io names; inspect reads registry, local
 // and OCI-layout images alike; tag names a local image again.
 TEST_F(RegistryTest, MirrorInspectAndTag) {
