@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "base/str.h"
@@ -216,12 +219,23 @@ Status RegistryAccess::PushBlob(registry::Client& client,
     return std::unique_ptr<base::Source>(
         std::make_unique<base::FdSource>(std::move(fd), path));
   };
+  auto start = std::chrono::steady_clock::now();
   STRATA_ASSIGN_OR_RETURN(
       bool sent, client.PushBlob(repo, blob.digest, blob.size, open, mount_from));
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
   if (progress) {
     std::string id = blob.digest.hex().substr(0, 12);
     if (sent) {
-      progress("pushed " + id + " (" + HumanSize(blob.size) + ")");
+      char rate[64];
+      std::snprintf(rate, sizeof rate, "%.1f s, %s/s", seconds,
+                    HumanSize(static_cast<int64_t>(
+                                  static_cast<double>(blob.size) /
+                                  std::max(seconds, 1e-3)))
+                        .c_str());
+      progress("pushed " + id + " (" + HumanSize(blob.size) + " in " + rate +
+               ")");
     } else if (!mount_from.empty()) {
       progress(id + ": mounted from " + mount_from);
     } else {

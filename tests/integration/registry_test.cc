@@ -349,6 +349,33 @@ TEST_F(RegistryTest, LocalCacheDirectoryRoundTrip) {
   EXPECT_NE(bad.err.find("needs dest="), std::string::npos) << bad.err;
 }
 
+// A tag moved in the registry: the store's copy serves builds until
+// --pull asks again. Docker v2 schema 2 manifests pull as OCI ones do.
+TEST_F(RegistryTest, PullAsksAgainAndDockerManifestsWork) {
+  StartRegistry(RegistryServer::kPlain);
+  std::string reg = registry_->host();
+  CommandResult v2 = Skopeo({"copy", "--dest-tls-verify=false", "--format",
+                             "v2s2", "oci:" + path("base/busybox-oci") +
+                                         ":latest",
+                             "docker://" + reg + "/busybox:latest"});
+  ASSERT_EQ(v2.exit_code, 0) << v2.err;
+  Write("Dockerfile", "FROM " + reg + "/busybox\nRUN test ! -e /marker\n");
+  MustBuild({});
+
+  // The tag now names an image with /marker.
+  Write("Dockerfile", "FROM busybox\nCOPY marker /marker\n");
+  Write("marker", "m\n");
+  MustBuild({"--build-context",
+             "busybox=oci-layout://" + path("base/busybox-oci") + ":latest",
+             "-t", reg + "/busybox:latest", "--push"},
+            path("other-root"));
+  Write("Dockerfile", "FROM " + reg + "/busybox\nRUN test -e /marker\n");
+  CommandResult stale = Build({});
+  EXPECT_EQ(stale.exit_code, 1) << "the stored base serves without --pull";
+  CommandResult fresh = Build({"--pull"});
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.err;
+}
+
 // --registry-mirror serves docker.io names; inspect reads registry, local
 // and OCI-layout images alike; tag names a local image again.
 TEST_F(RegistryTest, MirrorInspectAndTag) {
