@@ -79,6 +79,15 @@ Result<std::vector<Layer>> LayersOf(const image::Manifest& manifest,
   return layers;
 }
 
+std::vector<BaseImage> BaseResolver::Resolved() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<BaseImage> out;
+  for (const auto& [key, img] : cache_) {
+    if (!img.scratch) out.push_back(img);
+  }
+  return out;
+}
+
 bool BaseResolver::HasContext(const std::string& name) const {
   if (contexts_.count(name)) return true;
   std::string norm = Normalized(name);

@@ -58,6 +58,9 @@ class BaseResolver {
   base::Result<BaseImage> Resolve(const std::string& name,
                                   const image::Platform& platform);
 
+  /// Every image resolved so far (not scratch), for the build's metadata.
+  std::vector<BaseImage> Resolved();
+
   /// True if --build-context names `name`.
   bool HasContext(const std::string& name) const;
 

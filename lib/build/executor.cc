@@ -436,6 +436,7 @@ Result<BuildResult> Executor::Run() {
                                target.fs.last_created));
   out.warnings = plan_.warnings;
   out.cache_entries = journal_.Entries();
+  for (const BaseImage& b : resolver_.Resolved()) out.bases.push_back(b.name);
   for (const std::string& arg : dispatcher_.UnusedBuildArgs()) {
     out.warnings.push_back("[Warning] One or more build-args [" + arg +
                            "] were not consumed");

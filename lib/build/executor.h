@@ -23,6 +23,8 @@ struct BuildResult {
   BuiltImage image;
   /// Lint findings and notes, one line each.
   std::vector<std::string> warnings;
+  /// The base images, "name@digest" (for the metadata file).
+  std::vector<std::string> bases;
   /// Every cache entry the build used or made (for --cache-to).
   std::vector<std::pair<base::Digest, cache::Entry>> cache_entries;
 };

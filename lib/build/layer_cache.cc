@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <thread>
 
 #include "base/file.h"
 #include "base/user_namespace.h"
@@ -113,6 +116,33 @@ Result<std::string> LayerCache::Unpacked(
 
 Result<std::vector<std::string>> LayerCache::UnpackedAll(
     const std::vector<Layer>& layers) {
+  // Layers still in their registry come down side by side first; the
+  // unpacking below then finds them in the store.
+  std::vector<base::Digest> remote;
+  base::Digest pre_chain;
+  for (const Layer& l : layers) {
+    pre_chain = ChainId(pre_chain, l.diff_id);
+    if (base::PathExists(PathOf(l.diff_id)) ||
+        base::PathExists(ChainPath(pre_chain)) ||
+        store_.HasBlob(l.blob.digest) ||
+        !store_.BlobAvailable(l.blob.digest)) {
+      continue;
+    }
+    remote.push_back(l.blob.digest);
+  }
+  if (remote.size() > 1) {
+    std::atomic<size_t> next{0};
+    auto fetch = [&] {
+      // Errors show again, with their context, when the layer is opened.
+      for (size_t i; (i = next++) < remote.size();) (void)store_.OpenBlob(remote[i]);
+    };
+    std::vector<std::thread> workers;
+    for (size_t t = 1; t < std::min<size_t>(3, remote.size()); ++t) {
+      workers.emplace_back(fetch);
+    }
+    fetch();
+    for (std::thread& w : workers) w.join();
+  }
   std::vector<std::string> dirs;
   base::Digest chain;
   for (const Layer& l : layers) {

@@ -19,7 +19,8 @@ using base::Result;
 namespace {
 
 base::Status WriteMetadata(const std::string& path, const BuiltImage& img,
-                           const BuildOptions& options) {
+                           const BuildOptions& options,
+                           const std::vector<std::string>& bases) {
   nlohmann::ordered_json j;
   j["containerimage.config.digest"] = img.parsed.config.digest.ToString();
   j["containerimage.digest"] = img.manifest.digest.ToString();
@@ -31,6 +32,16 @@ base::Status WriteMetadata(const std::string& path, const BuiltImage& img,
   std::vector<std::string> names;
   for (const image::Reference& t : options.tags) names.push_back(t.ToString());
   if (!names.empty()) j["image.name"] = base::Join(names, ",");
+  // BuildKit's buildinfo: the base images pinned to what they resolved to.
+  nlohmann::ordered_json sources = nlohmann::ordered_json::array();
+  for (const std::string& b : bases) {
+    size_t at = b.rfind('@');
+    sources.push_back({{"type", "docker-image"},
+                       {"ref", b.substr(0, at)},
+                       {"pin", at == std::string::npos ? "" : b.substr(at + 1)}});
+  }
+  j["containerimage.buildinfo"] = {{"frontend", "dockerfile.v0"},
+                                   {"sources", sources}};
   return base::WriteFileAtomic(path, j.dump(2) + "\n");
 }
 
@@ -119,7 +130,8 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
                                      img.parsed.config.digest.ToString()));
   }
   if (!options.metadata_file.empty()) {
-    STRATA_TRY(WriteMetadata(options.metadata_file, img, options));
+    STRATA_TRY(
+        WriteMetadata(options.metadata_file, img, options, result.bases));
   }
   BuildSummary summary;
   summary.image_id = img.parsed.config.digest.ToString();

@@ -94,6 +94,13 @@ TEST_F(RegistryTest, PushAndPullRoundTripWithSkopeo) {
                                path("meta.json")});
   std::string digest = ManifestDigestOf(path("meta.json"));
   ASSERT_FALSE(digest.empty());
+  // The base, pinned to the digest it resolved to.
+  nlohmann::json meta = nlohmann::json::parse(*base::ReadFile(path("meta.json")));
+  ASSERT_EQ(meta["containerimage.buildinfo"]["sources"].size(), 1u) << meta;
+  EXPECT_EQ(meta["containerimage.buildinfo"]["sources"][0]["ref"],
+            reg + "/busybox:latest");
+  EXPECT_EQ(meta["containerimage.buildinfo"]["sources"][0]["pin"],
+            SkopeoDigest(reg + "/busybox:latest"));
   EXPECT_EQ(SkopeoDigest(reg + "/app:v1"), digest);
   EXPECT_EQ(SkopeoDigest(reg + "/app:v2"), digest);
 
