@@ -79,36 +79,45 @@ Result<registry::Client*> RegistryAccess::ClientFor(const std::string& host,
   return raw;
 }
 
-Result<image::Descriptor> RegistryAccess::Pull(const image::Reference& ref,
-                                               const image::Platform& platform) {
-  STRATA_ASSIGN_OR_RETURN(registry::Client * client, ClientFor(ref.domain));
-  const std::string& repo = ref.path;
+Result<RegistryAccess::Resolved> RegistryAccess::Resolve(
+    registry::Client& client, const image::Reference& ref,
+    const image::Platform& platform) {
   std::string wanted = ref.digest.empty() ? ref.TagOrLatest() : ref.digest;
   STRATA_ASSIGN_OR_RETURN(registry::FetchedManifest root,
-                          client->GetManifest(repo, wanted));
-  STRATA_TRY(store_.PutBlob(root.body));
-  image::Descriptor root_desc;
-  root_desc.media_type = root.media_type.empty()
-                             ? image::SniffMediaType(root.body)
-                             : root.media_type;
-  root_desc.digest = root.digest;
-  root_desc.size = static_cast<int64_t>(root.body.size());
-
-  std::string manifest_json = root.body;
-  if (root_desc.media_type == image::media::kOciIndex ||
-      root_desc.media_type == image::media::kDockerManifestList) {
-    STRATA_ASSIGN_OR_RETURN(image::Index index, image::ParseIndex(root.body));
+                          client.GetManifest(ref.path, wanted));
+  Resolved out;
+  out.root.media_type = root.media_type.empty()
+                            ? image::SniffMediaType(root.body)
+                            : root.media_type;
+  out.root.digest = root.digest;
+  out.root.size = static_cast<int64_t>(root.body.size());
+  out.root_json = std::move(root.body);
+  out.manifest_json = out.root_json;
+  if (out.root.media_type == image::media::kOciIndex ||
+      out.root.media_type == image::media::kDockerManifestList) {
+    STRATA_ASSIGN_OR_RETURN(image::Index index,
+                            image::ParseIndex(out.root_json));
     STRATA_ASSIGN_OR_RETURN(
         image::Descriptor child,
         image::PickPlatform(index, platform, ref.ToString()));
     STRATA_ASSIGN_OR_RETURN(
         registry::FetchedManifest m,
-        client->GetManifest(repo, child.digest.ToString()));
-    STRATA_TRY(store_.PutBlob(m.body));
-    manifest_json = std::move(m.body);
+        client.GetManifest(ref.path, child.digest.ToString()));
+    out.manifest_json = std::move(m.body);
   }
-  STRATA_ASSIGN_OR_RETURN(image::Manifest manifest,
-                          image::ParseManifest(manifest_json));
+  STRATA_ASSIGN_OR_RETURN(out.manifest, image::ParseManifest(out.manifest_json));
+  return out;
+}
+
+Result<image::Descriptor> RegistryAccess::Pull(const image::Reference& ref,
+                                               const image::Platform& platform) {
+  STRATA_ASSIGN_OR_RETURN(registry::Client * client, ClientFor(ref.domain));
+  const std::string& repo = ref.path;
+  STRATA_ASSIGN_OR_RETURN(Resolved r, Resolve(*client, ref, platform));
+  STRATA_TRY(store_.PutBlob(r.root_json));
+  if (r.manifest_json != r.root_json) STRATA_TRY(store_.PutBlob(r.manifest_json));
+  const image::Descriptor& root_desc = r.root;
+  const image::Manifest& manifest = r.manifest;
   if (!store_.HasBlob(manifest.config.digest)) {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<store::BlobWriter> w,
                             store_.NewBlobWriter());
@@ -134,29 +143,11 @@ Result<image::Descriptor> RegistryAccess::Pull(const image::Reference& ref,
 Result<RegistryAccess::RemoteImage> RegistryAccess::Inspect(
     const image::Reference& ref, const image::Platform& platform) {
   STRATA_ASSIGN_OR_RETURN(registry::Client * client, ClientFor(ref.domain));
-  std::string wanted = ref.digest.empty() ? ref.TagOrLatest() : ref.digest;
-  STRATA_ASSIGN_OR_RETURN(registry::FetchedManifest root,
-                          client->GetManifest(ref.path, wanted));
+  STRATA_ASSIGN_OR_RETURN(Resolved r, Resolve(*client, ref, platform));
   RemoteImage out;
-  out.root.media_type = root.media_type.empty()
-                            ? image::SniffMediaType(root.body)
-                            : root.media_type;
-  out.root.digest = root.digest;
-  out.root.size = static_cast<int64_t>(root.body.size());
-  out.manifest_json = root.body;
-  if (out.root.media_type == image::media::kOciIndex ||
-      out.root.media_type == image::media::kDockerManifestList) {
-    STRATA_ASSIGN_OR_RETURN(image::Index index, image::ParseIndex(root.body));
-    STRATA_ASSIGN_OR_RETURN(
-        image::Descriptor child,
-        image::PickPlatform(index, platform, ref.ToString()));
-    STRATA_ASSIGN_OR_RETURN(
-        registry::FetchedManifest m,
-        client->GetManifest(ref.path, child.digest.ToString()));
-    out.manifest_json = std::move(m.body);
-  }
-  STRATA_ASSIGN_OR_RETURN(image::Manifest manifest,
-                          image::ParseManifest(out.manifest_json));
+  out.root = r.root;
+  out.manifest_json = std::move(r.manifest_json);
+  const image::Manifest& manifest = r.manifest;
   base::StringSink config;
   STRATA_TRY(client->FetchBlob(ref.path, manifest.config.digest,
                                manifest.config.size, &config));

@@ -77,6 +77,18 @@ class RegistryAccess {
   base::Result<bool> FetchRemoteBlob(const base::Digest& digest);
 
  private:
+  /// A reference resolved to its root (index or manifest) and the
+  /// manifest for the platform.
+  struct Resolved {
+    image::Descriptor root;
+    std::string root_json;
+    std::string manifest_json;
+    image::Manifest manifest;
+  };
+  base::Result<Resolved> Resolve(registry::Client& client,
+                                 const image::Reference& ref,
+                                 const image::Platform& platform);
+
   /// The client for `host`; reads of docker.io go to the mirror when one
   /// is configured, pushes never do.
   base::Result<registry::Client*> ClientFor(const std::string& host,

@@ -73,6 +73,14 @@ Code CodeFor(long status) {
   return Code::kInvalidArgument;
 }
 
+// "Accept: " with every manifest type strata reads.
+std::string AcceptManifests() {
+  std::string accept = "Accept: ";
+  for (const char* t : kManifestMediaTypes) accept += std::string(t) + ", ";
+  accept.resize(accept.size() - 2);
+  return accept;
+}
+
 bool IsDigestRef(const std::string& ref) {
   return ref.rfind("sha256:", 0) == 0;
 }
@@ -339,12 +347,7 @@ Result<FetchedManifest> Client::GetManifest(const std::string& repo,
       HttpResponse r, Do(RepoScope(repo, false), [&]() -> Result<HttpRequest> {
         HttpRequest req;
         req.url = Url(path);
-        std::string accept = "Accept: ";
-        for (const char* t : kManifestMediaTypes) {
-          accept += std::string(t) + ", ";
-        }
-        accept.resize(accept.size() - 2);
-        req.headers.push_back(accept);
+        req.headers.push_back(AcceptManifests());
         return req;
       }));
   std::string what = base::StrCat(host_, "/", repo,
@@ -372,12 +375,7 @@ Result<std::optional<Client::ManifestHead>> Client::HeadManifest(
         HttpRequest req;
         req.method = "HEAD";
         req.url = Url(path);
-        std::string accept = "Accept: ";
-        for (const char* t : kManifestMediaTypes) {
-          accept += std::string(t) + ", ";
-        }
-        accept.resize(accept.size() - 2);
-        req.headers.push_back(accept);
+        req.headers.push_back(AcceptManifests());
         return req;
       }));
   if (r.status == 404) return std::optional<ManifestHead>();
