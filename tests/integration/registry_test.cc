@@ -383,6 +383,65 @@ TEST_F(RegistryTest, PullAsksAgainAndDockerManifestsWork) {
   EXPECT_EQ(fresh.exit_code, 0) << fresh.err;
 }
 
+// A multi-platform image in the registry: the index resolves to the
+// platform asked for, in builds and in inspect.
+TEST_F(RegistryTest, IndexResolvesToTheRequestedPlatform) {
+  StartRegistry(RegistryServer::kPlain);
+  std::string reg = registry_->host();
+  Write("Dockerfile", "FROM scratch\nARG TARGETARCH\nCOPY $TARGETARCH.txt /arch\n");
+  Write("arm64.txt", "arm");
+  Write("amd64.txt", "amd");
+  nlohmann::json manifests = nlohmann::json::array();
+  for (std::string arch : {"arm64", "amd64"}) {
+    MustBuild({"--platform", "linux/" + arch, "-t",
+               reg + "/multi:" + arch, "--push", "--metadata-file",
+               path("meta-" + arch + ".json")});
+    nlohmann::json meta =
+        nlohmann::json::parse(*base::ReadFile(path("meta-" + arch + ".json")));
+    nlohmann::json d = meta["containerimage.descriptor"];
+    d["platform"] = {{"architecture", arch}, {"os", "linux"}};
+    manifests.push_back(d);
+  }
+  std::string index =
+      nlohmann::json{{"schemaVersion", 2},
+                     {"mediaType", "application/vnd.oci.image.index.v1+json"},
+                     {"manifests", manifests}}
+          .dump();
+  dir_.WriteFile("index.json", index);
+  // The index goes in with a plain HTTP PUT (python3's urllib).
+  CommandResult put = RunCommand(
+      {"timeout", "30", "python3", "-c",
+       "import sys, urllib.request\n"
+       "data = open(sys.argv[2], 'rb').read()\n"
+       "req = urllib.request.Request(sys.argv[1], data=data, method='PUT',"
+       " headers={'Content-Type': "
+       "'application/vnd.oci.image.index.v1+json'})\n"
+       "print(urllib.request.urlopen(req).status)\n",
+       "http://" + reg + "/v2/multi/manifests/latest", path("index.json")});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+
+  Write("Dockerfile", "FROM " + reg + "/multi\n");
+  for (std::string arch : {"arm64", "amd64"}) {
+    MustBuild({"--platform", "linux/" + arch, "--output",
+               "type=local,dest=" + path("fs-" + arch)},
+              path("root-" + arch));
+    EXPECT_EQ(*base::ReadFile(path("fs-" + arch + "/arch")),
+              arch == "arm64" ? "arm" : "amd");
+    CommandResult inspect = Strata({"inspect", "--root", path("empty-root"),
+                                    "--platform", "linux/" + arch,
+                                    reg + "/multi:latest"});
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+    nlohmann::json j = nlohmann::json::parse(inspect.out);
+    EXPECT_EQ(j["MediaType"], "application/vnd.oci.image.index.v1+json");
+    EXPECT_EQ(j["Config"]["architecture"], arch);
+  }
+  CommandResult none = Build({"--platform", "linux/s390x", "-q"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no image for platform linux/s390x"),
+            std::string::npos)
+      << none.err;
+}
+
 // --registry-mirror serves docker.io names; inspect reads registry, local
 // and OCI-layout images alike; tag names a local image again.
 TEST_F(RegistryTest, MirrorInspectAndTag) {
