@@ -1,12 +1,11 @@
 #include "registry/client.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/base64.h"
 #include "base/str.h"
 
 namespace strata::registry {
@@ -25,13 +24,10 @@ using base::MakeError;
 using base::Result;
 using base::Status;
 
-std::string Base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
+// The Authorization value for Basic credentials.
+std::string BasicAuth(const Credentials& creds) {
+  return "Basic " +
+         base::Base64Encode(creds.username + ":" + creds.password);
 }
 
 // application/x-www-form-urlencoded / query escaping.
@@ -188,8 +184,7 @@ Status Client::ChooseScheme() {
 std::string Client::AuthHeader(const std::string& scope) {
   std::lock_guard<std::mutex> lock(mu_);
   if (basic_ && options_.credentials) {
-    return "Basic " + Base64(options_.credentials->username + ":" +
-                             options_.credentials->password);
+    return BasicAuth(*options_.credentials);
   }
   auto it = tokens_.find(scope);
   if (it == tokens_.end()) return "";
@@ -256,8 +251,7 @@ Status Client::Authenticate(const std::string& header,
       if (!s.empty()) req.url += "&scope=" + Escape(s);
     }
     if (creds) {
-      req.headers.push_back("Authorization: Basic " +
-                            Base64(creds->username + ":" + creds->password));
+      req.headers.push_back("Authorization: " + BasicAuth(*creds));
     }
   }
   Result<HttpResponse> r = Send(req, options_.tls);

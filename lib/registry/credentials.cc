@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "base/base64.h"
 #include "base/file.h"
 #include "base/str.h"
 
@@ -36,53 +37,6 @@ constexpr char kHelperPrefix[] = "docker-credential-";
 // Output kept from a helper; more is read and dropped.
 constexpr size_t kMaxHelperOutput = 1 << 20;
 
-// ---- base64 (RFC 4648, standard alphabet) ----
-
-constexpr char kBase64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16 |
-                 static_cast<uint8_t>(in[i + 1]) << 8 |
-                 static_cast<uint8_t>(in[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kBase64[(v >> shift) & 63]);
-  }
-  if (size_t rest = in.size() - i; rest > 0) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    if (rest == 2) v |= static_cast<uint8_t>(in[i + 1]) << 8;
-    out.push_back(kBase64[(v >> 18) & 63]);
-    out.push_back(kBase64[(v >> 12) & 63]);
-    out.push_back(rest == 2 ? kBase64[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
-// Padding is optional; anything outside the alphabet is rejected.
-std::optional<std::string> Base64Decode(std::string_view in) {
-  while (!in.empty() && in.back() == '=' && in.size() % 4 != 1) {
-    in.remove_suffix(1);
-  }
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const char* pos = std::find(kBase64, kBase64 + 64, c);
-    if (pos == kBase64 + 64) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(pos - kBase64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
 
 // ---- keys ----
 
@@ -207,7 +161,8 @@ Result<std::optional<Credentials>> ParseAuthEntry(const Json& entry,
   STRATA_TRY(get("identitytoken", &creds.identity_token));
   STRATA_TRY(get("auth", &auth));
   if (!auth.empty()) {
-    std::optional<std::string> decoded = Base64Decode(base::TrimAscii(auth));
+    std::optional<std::string> decoded =
+        base::Base64Decode(base::TrimAscii(auth));
     size_t colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) {
       return bad("\"auth\" is not base64 of user:password");
@@ -529,7 +484,7 @@ Status HelperStore(const std::string& name, const std::string& server_url,
   return HelperFailure(
       name, "store", run,
       {creds.password, creds.identity_token, msg["Secret"].get<std::string>(),
-       Base64Encode(StrCat(creds.username, ":", creds.password))});
+       base::Base64Encode(StrCat(creds.username, ":", creds.password))});
 }
 
 // True when the helper erased something, false when it had nothing.
@@ -690,7 +645,8 @@ Status Login(const std::string& registry_host, const Credentials& creds,
                            src.helper_timeout));
   } else {
     if (!creds.username.empty() || !creds.password.empty()) {
-      entry["auth"] = Base64Encode(StrCat(creds.username, ":", creds.password));
+      entry["auth"] =
+          base::Base64Encode(StrCat(creds.username, ":", creds.password));
     }
     if (!creds.identity_token.empty()) {
       entry["identitytoken"] = creds.identity_token;
