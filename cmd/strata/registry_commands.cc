@@ -120,20 +120,13 @@ base::Result<Inspected> InspectLayout(const std::string& spec,
   STRATA_ASSIGN_OR_RETURN(image::Index index, image::ParseIndex(index_json));
   Inspected out;
   out.name = "oci:" + spec;
-  bool found = false;
-  for (const image::Descriptor& d : index.manifests) {
-    auto it = d.annotations.find("org.opencontainers.image.ref.name");
-    bool named = it != d.annotations.end() && it->second == tag;
-    if (named || (tag.empty() && index.manifests.size() == 1)) {
-      out.root = d;
-      found = true;
-    }
-  }
-  if (!found) {
+  const image::Descriptor* found = image::FindInLayoutIndex(index, tag);
+  if (found == nullptr) {
     return base::MakeError(base::Code::kNotFound, dir, ": no image ",
                            tag.empty() ? "selected (add :TAG)"
                                        : "named \"" + tag + "\"");
   }
+  out.root = *found;
   STRATA_ASSIGN_OR_RETURN(out.manifest_json, blob(out.root.digest));
   if (image::SniffMediaType(out.manifest_json) == image::media::kOciIndex) {
     STRATA_ASSIGN_OR_RETURN(image::Index sub,

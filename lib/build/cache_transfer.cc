@@ -117,11 +117,7 @@ Status ImportLocal(store::Store& store, const CacheSpec& spec,
     return base::OkStatus();
   }
   STRATA_ASSIGN_OR_RETURN(image::Index index, image::ParseIndex(*index_json));
-  const image::Descriptor* root = nullptr;
-  for (const image::Descriptor& d : index.manifests) {
-    auto it = d.annotations.find("org.opencontainers.image.ref.name");
-    if (it != d.annotations.end() && it->second == tag) root = &d;
-  }
+  const image::Descriptor* root = image::FindInLayoutIndex(index, tag);
   if (root == nullptr) {
     *note = "no cache named \"" + tag + "\" in " + dir + " yet";
     return base::OkStatus();

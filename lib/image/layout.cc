@@ -215,6 +215,18 @@ Status ImportBlob(const store::Store& store, const std::string& dir,
 
 }  // namespace
 
+const Descriptor* FindInLayoutIndex(const Index& index,
+                                    const std::string& ref_name) {
+  if (ref_name.empty()) {
+    return index.manifests.size() == 1 ? &index.manifests[0] : nullptr;
+  }
+  for (const Descriptor& d : index.manifests) {
+    auto it = d.annotations.find(kRefName);
+    if (it != d.annotations.end() && it->second == ref_name) return &d;
+  }
+  return nullptr;
+}
+
 bool PlatformMatches(const Platform& have, const Platform& want) {
   if (have.os != want.os || have.architecture != want.architecture) {
     return false;

@@ -56,6 +56,12 @@ struct ResolvedImage {
   ImageConfig config;
 };
 
+/// The entry of a layout's index whose org.opencontainers.image.ref.name
+/// is `ref_name`, or with an empty name the index's only entry; null if
+/// there is none.
+const Descriptor* FindInLayoutIndex(const Index& index,
+                                    const std::string& ref_name);
+
 /// Whether an image for `have` serves `want` (a variant asked for must
 /// match; arm64 without a variant is v8).
 bool PlatformMatches(const Platform& have, const Platform& want);

@@ -160,5 +160,22 @@ TEST(LayoutTest, DockerArchiveHasManifestJson) {
   EXPECT_EQ(*base::ReadFile(tar), *base::ReadFile(tar2));
 }
 
+TEST(FindInLayoutIndex, ByRefNameOrTheOnlyEntry) {
+  Index index;
+  Descriptor a, b;
+  a.digest = base::Digest::Of("a");
+  a.annotations["org.opencontainers.image.ref.name"] = "v1";
+  b.digest = base::Digest::Of("b");
+  b.annotations["org.opencontainers.image.ref.name"] = "cache";
+  index.manifests = {a};
+  ASSERT_NE(FindInLayoutIndex(index, ""), nullptr);
+  EXPECT_EQ(FindInLayoutIndex(index, "")->digest, a.digest);
+  index.manifests.push_back(b);
+  EXPECT_EQ(FindInLayoutIndex(index, ""), nullptr);  // ambiguous
+  ASSERT_NE(FindInLayoutIndex(index, "cache"), nullptr);
+  EXPECT_EQ(FindInLayoutIndex(index, "cache")->digest, b.digest);
+  EXPECT_EQ(FindInLayoutIndex(index, "v2"), nullptr);
+}
+
 }  // namespace
 }  // namespace strata::image
