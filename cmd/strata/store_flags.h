@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/go_units.h"
 #include "base/result.h"
 #include "flag_set.h"
 #include "image/local_images.h"
@@ -50,12 +51,8 @@ std::vector<ImageInfo> FindImages(const std::vector<ImageInfo>& all,
 /// `ref` as `docker images` shows it: repository and tag columns.
 std::string FamiliarRepository(const image::Reference& ref);
 
-/// go-units' HumanSizeWithPrecision: decimal units, e.g. "1.23MB", "512B".
-std::string HumanSize(int64_t bytes, int precision = 3);
-
-/// go-units' HumanDuration, as docker prints ages ("2 hours", "About a
-/// minute", "Less than a second").
-std::string HumanDuration(int64_t seconds);
+using base::HumanDuration;
+using base::HumanSize;
 
 /// Parses an RFC 3339 time ("2024-01-02T03:04:05.5Z", "...+02:00") to Unix
 /// seconds; nullopt if it is not one.
