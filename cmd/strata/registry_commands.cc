@@ -9,8 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "build/registry_access.h"
 #include "base/file.h"
+#include "build/registry_access.h"
+#include "build/transfer_progress.h"
 #include "commands.h"
 #include "flag_set.h"
 #include "image/layout.h"
@@ -53,8 +54,9 @@ namespace {
 constexpr char kPullUsage[] =
     "Usage: strata pull [OPTIONS] NAME[:TAG|@DIGEST]\n"
     "\n"
-    "Pull an image's manifest and config from its registry into the local\n"
-    "store and tag it there. Layers are fetched when something reads them.\n"
+    "Pull an image from its registry into the local store and tag it there.\n"
+    "(A build's FROM fetches only the manifest and config, and layers when a\n"
+    "step reads them.)\n"
     "\n"
     "Options:\n";
 
@@ -192,6 +194,10 @@ int RunPull(const std::vector<std::string>& args) {
   build::RegistryAccess access(**store, std::move(*config));
   base::Result<image::Descriptor> pulled = access.Pull(*ref, platform);
   if (!pulled) return PrintFailure(pulled.error());
+  build::TransferDisplay display(stdout, ::isatty(1) != 0);
+  base::Status layers = access.FetchLayers(
+      *pulled, platform, quiet ? build::RegistryProgress() : display.Callback());
+  if (!layers) return PrintFailure(layers.error());
   if (quiet) {
     std::printf("%s\n", pulled->digest.ToString().c_str());
   } else {
@@ -234,13 +240,9 @@ int RunPush(const std::vector<std::string>& args) {
   if (!local) return PrintFailure(local.error());
   build::RegistryAccess access(**store, std::move(*config));
   access.ServeRemoteBlobs();
-  bool tty = ::isatty(1) != 0;
+  build::TransferDisplay display(stdout, ::isatty(1) != 0);
   base::Status pushed = access.Push(
-      *local, {*dest}, [&](const std::string& line) {
-        if (quiet) return;
-        std::printf("%s\n", line.c_str());
-        if (tty) std::fflush(stdout);
-      });
+      *local, {*dest}, quiet ? build::RegistryProgress() : display.Callback());
   if (!pushed) return PrintFailure(pushed.error());
   if (quiet) std::printf("%s\n", local->digest.ToString().c_str());
   return kExitOk;

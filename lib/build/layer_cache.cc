@@ -3,12 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <filesystem>
-#include <thread>
 
 #include "base/file.h"
+#include "base/parallel.h"
 #include "base/user_namespace.h"
 #include "layer/apply.h"
 #include "layer/owner_xattr.h"
@@ -131,17 +130,11 @@ Result<std::vector<std::string>> LayerCache::UnpackedAll(
     remote.push_back(l.blob.digest);
   }
   if (remote.size() > 1) {
-    std::atomic<size_t> next{0};
-    auto fetch = [&] {
-      // Errors show again, with their context, when the layer is opened.
-      for (size_t i; (i = next++) < remote.size();) (void)store_.OpenBlob(remote[i]);
-    };
-    std::vector<std::thread> workers;
-    for (size_t t = 1; t < std::min<size_t>(3, remote.size()); ++t) {
-      workers.emplace_back(fetch);
-    }
-    fetch();
-    for (std::thread& w : workers) w.join();
+    // Errors show again, with their context, when the layer is opened.
+    (void)base::ParallelFor(remote.size(), 3, [&](size_t i) {
+      (void)store_.OpenBlob(remote[i]);
+      return base::OkStatus();
+    });
   }
   std::vector<std::string> dirs;
   base::Digest chain;

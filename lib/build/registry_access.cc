@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 
+#include "base/go_units.h"
+#include "base/parallel.h"
 #include "base/str.h"
 #include "image/layout.h"
 #include "image/local_images.h"
@@ -23,17 +23,88 @@ using base::Status;
 
 namespace {
 
-std::string HumanSize(int64_t bytes) {
-  char buf[32];
-  if (bytes >= (1 << 20)) {
-    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(bytes) / 1e3);
+// Passes bytes on and reports how many have gone through.
+class CountingSink : public base::Sink {
+ public:
+  CountingSink(base::Sink* next, std::function<void(int64_t)> moved)
+      : next_(next), moved_(std::move(moved)) {}
+  Status Write(std::span<const uint8_t> data) override {
+    STRATA_TRY(next_->Write(data));
+    done_ += static_cast<int64_t>(data.size());
+    moved_(done_);
+    return base::OkStatus();
   }
-  return buf;
+  Status Close() override { return next_->Close(); }
+
+ private:
+  base::Sink* next_;
+  std::function<void(int64_t)> moved_;
+  int64_t done_ = 0;
+};
+
+class CountingSource : public base::Source {
+ public:
+  CountingSource(std::unique_ptr<base::Source> next, int64_t start,
+                 std::function<void(int64_t)> moved)
+      : next_(std::move(next)), moved_(std::move(moved)), done_(start) {}
+  Result<size_t> Read(std::span<uint8_t> out) override {
+    STRATA_ASSIGN_OR_RETURN(size_t n, next_->Read(out));
+    done_ += static_cast<int64_t>(n);
+    moved_(done_);
+    return n;
+  }
+
+ private:
+  std::unique_ptr<base::Source> next_;
+  std::function<void(int64_t)> moved_;
+  int64_t done_;
+};
+
+// "12.3MB in 2.1 s, 5.86MB/s"
+std::string SizeAndRate(int64_t bytes, double seconds) {
+  char text[96];
+  std::snprintf(text, sizeof text, "%s in %.1f s, %s/s",
+                base::HumanSize(bytes).c_str(), seconds,
+                base::HumanSize(static_cast<int64_t>(
+                                    static_cast<double>(bytes) /
+                                    std::max(seconds, 1e-3)))
+                    .c_str());
+  return text;
+}
+
+void Line(const RegistryProgress& progress, std::string text,
+          std::string id = "") {
+  if (!progress) return;
+  TransferUpdate u;
+  u.kind = TransferUpdate::kLine;
+  u.id = std::move(id);
+  u.text = std::move(text);
+  progress(u);
+}
+
+// Reports bytes of blob `id` as they move.
+std::function<void(int64_t)> ByteReporter(const RegistryProgress& progress,
+                                          const std::string& id,
+                                          const char* action, int64_t total) {
+  if (!progress) return [](int64_t) {};
+  return [progress, id, action, total](int64_t done) {
+    TransferUpdate u;
+    u.kind = TransferUpdate::kBytes;
+    u.id = id;
+    u.action = action;
+    u.done = done;
+    u.total = total;
+    progress(u);
+  };
 }
 
 }  // namespace
+
+RegistryProgress LinesOnly(std::function<void(const std::string&)> line) {
+  return [line = std::move(line)](const TransferUpdate& u) {
+    if (u.kind == TransferUpdate::kLine) line(u.text);
+  };
+}
 
 RegistryAccess::RegistryAccess(store::Store& store, RegistryConfig config)
     : store_(store), config_(std::move(config)) {}
@@ -79,12 +150,42 @@ Result<registry::Client*> RegistryAccess::ClientFor(const std::string& host,
   return raw;
 }
 
+Result<registry::FetchedManifest> RegistryAccess::GetManifest(
+    registry::Client& client, const std::string& repo, const std::string& ref) {
+  std::optional<Digest> known;
+  std::string media_type;
+  if (Result<Digest> d = Digest::Parse(ref); d) {
+    known = *d;
+  } else {
+    // HEAD costs no download (and, on Docker Hub, no pull from the rate
+    // limit); a registry that will not answer it still answers the GET.
+    Result<std::optional<registry::Client::ManifestHead>> head =
+        client.HeadManifest(repo, ref);
+    if (head && *head && !(*head)->digest.hex().empty()) {
+      known = (*head)->digest;
+      media_type = (*head)->media_type;
+    }
+  }
+  if (known && store_.HasBlob(*known)) {
+    Result<std::string> body = store_.ReadBlob(*known);
+    if (body) {
+      registry::FetchedManifest out;
+      out.media_type =
+          media_type.empty() ? image::SniffMediaType(*body) : media_type;
+      out.digest = *known;
+      out.body = std::move(*body);
+      return out;
+    }
+  }
+  return client.GetManifest(repo, ref);
+}
+
 Result<RegistryAccess::Resolved> RegistryAccess::Resolve(
     registry::Client& client, const image::Reference& ref,
     const image::Platform& platform) {
   std::string wanted = ref.digest.empty() ? ref.TagOrLatest() : ref.digest;
   STRATA_ASSIGN_OR_RETURN(registry::FetchedManifest root,
-                          client.GetManifest(ref.path, wanted));
+                          GetManifest(client, ref.path, wanted));
   Resolved out;
   out.root.media_type = root.media_type.empty()
                             ? image::SniffMediaType(root.body)
@@ -102,7 +203,7 @@ Result<RegistryAccess::Resolved> RegistryAccess::Resolve(
         image::PickPlatform(index, platform, ref.ToString()));
     STRATA_ASSIGN_OR_RETURN(
         registry::FetchedManifest m,
-        client.GetManifest(ref.path, child.digest.ToString()));
+        GetManifest(client, ref.path, child.digest.ToString()));
     out.manifest_json = std::move(m.body);
   }
   STRATA_ASSIGN_OR_RETURN(out.manifest, image::ParseManifest(out.manifest_json));
@@ -155,7 +256,37 @@ Result<RegistryAccess::RemoteImage> RegistryAccess::Inspect(
   return out;
 }
 
-Result<bool> RegistryAccess::FetchRemoteBlob(const Digest& digest) {
+Status RegistryAccess::FetchLayers(const image::Descriptor& root,
+                                   const image::Platform& platform,
+                                   const RegistryProgress& progress) {
+  STRATA_ASSIGN_OR_RETURN(image::ResolvedImage img,
+                          image::ResolveInStore(store_, root, platform));
+  std::vector<image::Descriptor> missing;
+  for (const image::Descriptor& layer : img.manifest.layers) {
+    if (!store_.HasBlob(layer.digest)) missing.push_back(layer);
+  }
+  return base::ParallelFor(missing.size(), 3, [&](size_t i) -> Status {
+    const image::Descriptor& layer = missing[i];
+    auto start = std::chrono::steady_clock::now();
+    STRATA_ASSIGN_OR_RETURN(bool fetched,
+                            FetchRemoteBlob(layer.digest, layer.size, progress));
+    if (!fetched) {
+      return MakeError(Code::kNotFound, "layer ", layer.digest.ToString(),
+                       ": not in the store and no registry known to hold it");
+    }
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    std::string id = layer.digest.hex().substr(0, 12);
+    Line(progress, "downloaded " + id + " (" + SizeAndRate(layer.size, seconds) + ")",
+         id);
+    return base::OkStatus();
+  });
+}
+
+Result<bool> RegistryAccess::FetchRemoteBlob(const Digest& digest,
+                                             int64_t size,
+                                             const RegistryProgress& progress) {
   STRATA_ASSIGN_OR_RETURN(std::optional<std::string> where,
                           store_.GetRecord(kRemoteBlobKind, digest.hex()));
   if (!where) return false;
@@ -179,7 +310,10 @@ Result<bool> RegistryAccess::FetchRemoteBlob(const Digest& digest) {
   STRATA_ASSIGN_OR_RETURN(registry::Client * client, ClientFor(host));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<store::BlobWriter> w,
                           store_.NewBlobWriter());
-  STRATA_TRY(client->FetchBlob(repo, digest, -1, w.get()));
+  CountingSink counted(
+      w.get(), ByteReporter(progress, digest.hex().substr(0, 12),
+                            "Downloading", size));
+  STRATA_TRY(client->FetchBlob(repo, digest, size, &counted));
   STRATA_TRY(w->Commit(digest));
   return true;
 }
@@ -188,16 +322,22 @@ Status RegistryAccess::PushBlob(registry::Client& client,
                                 const std::string& repo,
                                 const image::Descriptor& blob,
                                 const RegistryProgress& progress) {
-  // A blob pulled from this registry (downloaded since or not) is mounted
-  // from its repository rather than sent again.
+  // A blob pulled from a registry (downloaded since or not) is mounted
+  // from its repository rather than sent again. On another registry the
+  // same repository name is worth asking for (a base mirrored under its
+  // own name, as CI registries hold them): one that lacks it opens an
+  // ordinary upload instead, so the try costs nothing.
   std::string mount_from;
   STRATA_ASSIGN_OR_RETURN(std::optional<std::string> where,
                           store_.GetRecord(kRemoteBlobKind, blob.digest.hex()));
-  if (where && where->rfind(client.host() + "/", 0) == 0) {
-    mount_from = where->substr(client.host().size() + 1);
+  if (where && where->find('/') != std::string::npos) {
+    mount_from = where->substr(where->find('/') + 1);
   }
+  std::string id = blob.digest.hex().substr(0, 12);
+  std::function<void(int64_t)> moved =
+      ByteReporter(progress, id, "Pushing", blob.size);
   registry::BlobOpener open =
-      [this, &blob](int64_t offset) -> Result<std::unique_ptr<base::Source>> {
+      [this, &blob, &moved](int64_t offset) -> Result<std::unique_ptr<base::Source>> {
     if (!store_.HasBlob(blob.digest)) {  // fetch it from where it lives
       STRATA_ASSIGN_OR_RETURN(std::unique_ptr<store::BlobReader> r,
                               store_.OpenBlob(blob.digest));
@@ -207,8 +347,8 @@ Status RegistryAccess::PushBlob(registry::Client& client,
     if (!fd.valid() || ::lseek(fd.get(), offset, SEEK_SET) != offset) {
       return MakeError(Code::kIo, path, ": ", base::ErrnoText(errno));
     }
-    return std::unique_ptr<base::Source>(
-        std::make_unique<base::FdSource>(std::move(fd), path));
+    return std::unique_ptr<base::Source>(std::make_unique<CountingSource>(
+        std::make_unique<base::FdSource>(std::move(fd), path), offset, moved));
   };
   auto start = std::chrono::steady_clock::now();
   STRATA_ASSIGN_OR_RETURN(
@@ -216,22 +356,13 @@ Status RegistryAccess::PushBlob(registry::Client& client,
   double seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();
-  if (progress) {
-    std::string id = blob.digest.hex().substr(0, 12);
-    if (sent) {
-      char rate[64];
-      std::snprintf(rate, sizeof rate, "%.1f s, %s/s", seconds,
-                    HumanSize(static_cast<int64_t>(
-                                  static_cast<double>(blob.size) /
-                                  std::max(seconds, 1e-3)))
-                        .c_str());
-      progress("pushed " + id + " (" + HumanSize(blob.size) + " in " + rate +
-               ")");
-    } else if (!mount_from.empty()) {
-      progress(id + ": mounted from " + mount_from);
-    } else {
-      progress(id + ": already exists");
-    }
+  if (sent) {
+    Line(progress, "pushed " + id + " (" + SizeAndRate(blob.size, seconds) + ")",
+         id);
+  } else if (!mount_from.empty()) {
+    Line(progress, id + ": mounted from " + mount_from, id);
+  } else {
+    Line(progress, id + ": already exists", id);
   }
   return base::OkStatus();
 }
@@ -264,25 +395,11 @@ Status RegistryAccess::Push(const image::Descriptor& root,
     STRATA_ASSIGN_OR_RETURN(registry::Client * client,
                             ClientFor(dest.domain, /*push=*/true));
     // Blobs on both cores' worth of connections, the manifests after.
-    std::atomic<size_t> next{0};
-    std::mutex err_mu;
-    Status first_error = base::OkStatus();
-    auto worker = [&] {
-      for (size_t i; (i = next++) < blobs.size();) {
-        Status s = PushBlob(*client, dest.path, blobs[i], progress);
-        if (!s) {
-          std::lock_guard<std::mutex> lock(err_mu);
-          if (first_error) first_error = std::move(s);
-          next = blobs.size();
-        }
-      }
-    };
-    std::thread second(worker);
-    worker();
-    second.join();
-    if (!first_error) {
-      return std::move(first_error).error().WithContext("push " +
-                                                        dest.ToString());
+    Status pushed = base::ParallelFor(blobs.size(), 2, [&](size_t i) {
+      return PushBlob(*client, dest.path, blobs[i], progress);
+    });
+    if (!pushed) {
+      return std::move(pushed).error().WithContext("push " + dest.ToString());
     }
     if (images.size() > 1 || images[0].first.digest != root.digest) {
       for (const auto& [desc, json] : images) {
@@ -292,10 +409,8 @@ Status RegistryAccess::Push(const image::Descriptor& root,
     }
     std::string tag = dest.digest.empty() ? dest.TagOrLatest() : dest.digest;
     STRATA_TRY(client->PutManifest(dest.path, tag, root.media_type, root_json));
-    if (progress) {
-      progress(base::StrCat(dest.ToString(), ": digest: ",
-                            root.digest.ToString(), " size: ", root.size));
-    }
+    Line(progress, base::StrCat(dest.ToString(), ": digest: ",
+                                root.digest.ToString(), " size: ", root.size));
   }
   return base::OkStatus();
 }

@@ -9,6 +9,9 @@
 // a COPY --from, an output). A build that only adds layers never
 // downloads its base's.
 //
+// Resolving a tag asks with HEAD first: a manifest the store already holds
+// (a --pull that finds nothing new) is not downloaded again.
+//
 // Push: every blob of the image is HEADed first and skipped when present;
 // a remote blob on the same registry is mounted from its repository
 // instead of being downloaded and sent; blobs go two at a time; the
@@ -42,8 +45,24 @@ struct RegistryConfig {
 
 using store::kRemoteBlobKind;
 
-/// One line of progress ("pushing sha256:... 12.0 MB").
-using RegistryProgress = std::function<void(const std::string&)>;
+/// What a transfer reports: bytes moving (for a live display on a
+/// terminal) and finished lines (for everywhere else).
+struct TransferUpdate {
+  enum Kind {
+    kBytes,  // `done` of `total` bytes of blob `id` have moved
+    kLine,   // `text` is a line to show ("pushed 3f2a... (12MB in ...)")
+  };
+  Kind kind = kLine;
+  std::string id;  // the blob's short digest; "" for a line about no blob
+  std::string action;  // kBytes: "Pushing" or "Downloading"
+  int64_t done = 0;
+  int64_t total = 0;
+  std::string text;
+};
+using RegistryProgress = std::function<void(const TransferUpdate&)>;
+
+/// Progress that passes on only the lines (build steps show them).
+RegistryProgress LinesOnly(std::function<void(const std::string&)> line);
 
 class RegistryAccess {
  public:
@@ -57,6 +76,12 @@ class RegistryAccess {
   /// returns the root descriptor (the index or manifest the tag names).
   base::Result<image::Descriptor> Pull(const image::Reference& ref,
                                        const image::Platform& platform);
+
+  /// Downloads the layers of `root` (for `platform`) that are not in the
+  /// store, three at a time, as `strata pull` does.
+  base::Status FetchLayers(const image::Descriptor& root,
+                           const image::Platform& platform,
+                           const RegistryProgress& progress = {});
 
   /// Pushes the image `root` (in the store) as every reference in `to`.
   base::Status Push(const image::Descriptor& root,
@@ -74,7 +99,9 @@ class RegistryAccess {
                                     const image::Platform& platform);
 
   /// Fetches a blob recorded as remote; false if none is recorded.
-  base::Result<bool> FetchRemoteBlob(const base::Digest& digest);
+  base::Result<bool> FetchRemoteBlob(const base::Digest& digest) {
+    return FetchRemoteBlob(digest, -1, {});
+  }
 
  private:
   /// A reference resolved to its root (index or manifest) and the
@@ -85,6 +112,11 @@ class RegistryAccess {
     std::string manifest_json;
     image::Manifest manifest;
   };
+  /// The manifest `ref` (tag or digest) names, from the store when it
+  /// holds that digest.
+  base::Result<registry::FetchedManifest> GetManifest(registry::Client& client,
+                                                      const std::string& repo,
+                                                      const std::string& ref);
   base::Result<Resolved> Resolve(registry::Client& client,
                                  const image::Reference& ref,
                                  const image::Platform& platform);
@@ -93,6 +125,8 @@ class RegistryAccess {
   /// is configured, pushes never do.
   base::Result<registry::Client*> ClientFor(const std::string& host,
                                             bool push = false);
+  base::Result<bool> FetchRemoteBlob(const base::Digest& digest, int64_t size,
+                                     const RegistryProgress& progress);
   base::Status PushBlob(registry::Client& client, const std::string& repo,
                         const image::Descriptor& blob,
                         const RegistryProgress& progress);

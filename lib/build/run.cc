@@ -102,9 +102,9 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
   }
   if (!push.empty()) {
     base::Status pushed = registries.Push(
-        img.manifest, push, [&](const std::string& line) {
+        img.manifest, push, LinesOnly([&](const std::string& line) {
           progress.Status(id, line);
-        });
+        }));
     if (!pushed) {
       progress.Error(id, pushed.error().message());
       return std::move(pushed).error();
@@ -117,7 +117,7 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
     int cid = progress.Start("exporting cache to " + text);
     base::Status exported_cache = ExportCache(
         *store, registries, spec, result.cache_entries, img,
-        [&](const std::string& line) { progress.Status(cid, line); });
+        LinesOnly([&](const std::string& line) { progress.Status(cid, line); }));
     if (!exported_cache) {
       progress.Error(cid, exported_cache.error().message());
       return std::move(exported_cache).error();
