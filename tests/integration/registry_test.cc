@@ -480,5 +480,55 @@ TEST_F(RegistryTest, MirrorInspectAndTag) {
       << missing.err;
 }
 
+// A base pulled from one registry and pushed to another that holds it
+// under the same repository name is mounted there, not uploaded again; a
+// registry without it gets the bytes.
+TEST_F(RegistryTest, PushToAnotherRegistryMountsTheBaseByRepositoryName) {
+  StartRegistry(RegistryServer::kPlain);
+  SeedBusybox("busybox");
+  std::string reg = registry_->host();
+  base::Result<std::unique_ptr<RegistryServer>> second =
+      RegistryServer::Start({});
+  ASSERT_TRUE(second) << second.error().message();
+  std::string other = (*second)->host();
+  ASSERT_EQ(Skopeo({"copy", "--dest-tls-verify=false",
+                    "oci:" + path("base/busybox-oci") + ":latest",
+                    "docker://" + other + "/busybox:latest"})
+                .exit_code,
+            0);
+
+  Write("Dockerfile", "FROM " + reg + "/busybox\nRUN echo hi > /hi\n");
+  MustBuild({"-t", "app:v1"});
+  LayoutImage base = ReadLayout(path("base/busybox-oci"));
+  std::string base_id = base.manifest.layers.at(0).digest.hex().substr(0, 12);
+
+  CommandResult push = Strata({"push", "--root", root(), "app:v1",
+                               other + "/app:v1"});
+  ASSERT_EQ(push.exit_code, 0) << push.err;
+  EXPECT_NE(push.out.find(base_id + ": mounted from busybox"),
+            std::string::npos)
+      << push.out;
+  EXPECT_EQ(Count(push.out, "pushed "), 2) << push.out;  // RUN layer, config
+
+  // The first registry's own copy under a new name: mounted too.
+  CommandResult again = Strata({"push", "--root", root(), "app:v1",
+                                reg + "/app:v1"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find(base_id + ": mounted from busybox"),
+            std::string::npos)
+      << again.out;
+
+  // A third registry without the base gets its bytes.
+  base::Result<std::unique_ptr<RegistryServer>> empty =
+      RegistryServer::Start({});
+  ASSERT_TRUE(empty) << empty.error().message();
+  CommandResult full = Strata({"push", "--root", root(), "app:v1",
+                               (*empty)->host() + "/app:v1"});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_NE(full.out.find("pushed " + base_id), std::string::npos) << full.out;
+  EXPECT_EQ(SkopeoDigest((*empty)->host() + "/app:v1"),
+            SkopeoDigest(other + "/app:v1"));
+}
+
 }  // namespace
 }  // namespace strata::testing
