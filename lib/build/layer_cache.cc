@@ -82,6 +82,13 @@ base::Status LayerCache::Unpack(const Layer& layer,
   return base::OkStatus();
 }
 
+void LayerCache::Adopt(const Layer& layer, const std::string& dir) {
+  if (layer::Unprivileged() || !store_.Area(UnpackedLayersArea())) return;
+  // A rename cannot half-happen; one that finds the layer there (another
+  // step or process unpacked it first) leaves `dir` to its owner.
+  (void)::rename(dir.c_str(), PathOf(layer.diff_id).c_str());
+}
+
 Result<std::string> LayerCache::Unpacked(
     const Layer& layer, const std::vector<std::string>& lowers,
     const base::Digest& chain_id) {

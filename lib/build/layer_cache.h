@@ -55,6 +55,14 @@ class LayerCache {
   base::Result<std::vector<std::string>> UnpackedAll(
       const std::vector<Layer>& layers);
 
+  /// Takes `dir`, a RUN's overlayfs upper dir (the new layer's contents in
+  /// the form unpacking gives them), as the unpacked form of `layer`, so
+  /// the steps after a RUN do not unpack what it just wrote. The dir is
+  /// moved away on success and left alone when the layer is unpacked
+  /// already or when unpacked layers keep owners in xattrs (rootless
+  /// without subordinate ids: the upper dir holds the real ones).
+  void Adopt(const Layer& layer, const std::string& dir);
+
   /// Where a layer would be unpacked (present or not) when it does not
   /// depend on the layers below it.
   std::string PathOf(const base::Digest& diff_id) const;

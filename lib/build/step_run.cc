@@ -284,13 +284,20 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
     layer::DirectoryOptions options;
     options.convert_overlay_whiteouts = !ran->oci_whiteouts;
 
-    return WriteNewLayer(ctx, [&](layer::LayerWriter& w) -> base::Status {
-      STRATA_ASSIGN_OR_RETURN(layer::DirectoryStats stats,
-                              layer::WriteDirectoryLayer(spec.upper_dir, w,
-                                                         options));
-      (void)stats;
-      return base::OkStatus();
-    });
+    STRATA_ASSIGN_OR_RETURN(
+        std::optional<Layer> layer,
+        WriteNewLayer(ctx, [&](layer::LayerWriter& w) -> base::Status {
+          STRATA_ASSIGN_OR_RETURN(layer::DirectoryStats stats,
+                                  layer::WriteDirectoryLayer(spec.upper_dir, w,
+                                                             options));
+          (void)stats;
+          return base::OkStatus();
+        }));
+    // The upper dir is the layer already unpacked (whiteouts and opaque
+    // markers as overlayfs wrote them): keep it rather than unpack the tar
+    // again for the next step. Without overlayfs (OCI whiteouts) it is not.
+    if (layer && !ran->oci_whiteouts) ctx.layers.Adopt(*layer, spec.upper_dir);
+    return layer;
   });
 }
 
