@@ -176,8 +176,10 @@ Status Client::ChooseScheme() {
   TlsConfig tls = options_.tls;
   tls.verify = false;
   Result<HttpResponse> r = Send(probe, tls);
-  scheme_ = r ? "https" : "http";
-  if (r) options_.tls.verify = false;
+  // A refused client certificate still means the registry speaks TLS.
+  bool tls_spoken = r || r.error().code() == Code::kAuth;
+  scheme_ = tls_spoken ? "https" : "http";
+  if (tls_spoken) options_.tls.verify = false;
   return base::OkStatus();
 }
 
@@ -188,7 +190,7 @@ std::string Client::AuthHeader(const std::string& scope) {
   }
   auto it = tokens_.find(scope);
   if (it == tokens_.end()) return "";
-  if (std::chrono::steady_clock::now() >= it->second.expires) {
+  if (options_.now() >= it->second.expires) {
     tokens_.erase(it);  // expired: the 401 that follows fetches a new one
     return "";
   }
@@ -203,7 +205,7 @@ Status Client::Authenticate(const std::string& header,
     std::lock_guard<std::mutex> lock(mu_);
     auto it = tokens_.find(scope);
     if (it != tokens_.end() &&
-        std::chrono::steady_clock::now() < it->second.expires) {
+        options_.now() < it->second.expires) {
       return base::OkStatus();
     }
   }
@@ -287,7 +289,7 @@ Status Client::Authenticate(const std::string& header,
   // Renew a little early so a request does not race the expiry.
   auto life = std::chrono::seconds(expires_in);
   if (life > std::chrono::seconds(10)) life -= std::chrono::seconds(5);
-  tokens_[scope] = Token{token, std::chrono::steady_clock::now() + life};
+  tokens_[scope] = Token{token, options_.now() + life};
   return base::OkStatus();
 }
 

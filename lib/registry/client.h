@@ -54,6 +54,10 @@ struct ClientOptions {
   /// Blobs up to this size are uploaded with one PUT; larger ones in PATCH
   /// chunks of this size.
   int64_t chunk_size = 16 << 20;
+  /// The clock token lifetimes (expires_in) are measured with; tests
+  /// advance a fake one instead of waiting.
+  std::function<std::chrono::steady_clock::time_point()> now =
+      std::chrono::steady_clock::now;
 };
 
 /// A manifest as the registry served it.

@@ -1,6 +1,7 @@
 #include "registry/http.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <cctype>
@@ -24,6 +25,46 @@ struct CurlDeleter {
 struct ListDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
+
+// True for the TLS alerts a server sends when the client certificate is
+// missing or not one it accepts (as OpenSSL words what it received:
+// "sslv3 alert bad certificate", "tlsv13 alert certificate required", ...).
+// Under TLS 1.3 the alert comes after the client's side of the handshake
+// is done, and a reset connection often loses it: see OnCertRequest.
+bool IsClientCertAlert(const std::string& detail) {
+  for (const char* alert :
+       {"alert bad certificate", "alert certificate required",
+        "alert unknown ca", "alert certificate unknown"}) {
+    if (detail.find(alert) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The SSL_CTX slot holding the bool that OnCertRequest sets.
+int CertRequestedIndex() {
+  static const int index =
+      SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// OpenSSL calls this when the server asks for a client certificate and
+// none is configured: noted, so that the failure which follows can say
+// so whatever became of the server's alert. Sends no certificate.
+int OnCertRequest(SSL* ssl, X509** /*cert*/, EVP_PKEY** /*key*/) {
+  void* requested =
+      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), CertRequestedIndex());
+  if (requested != nullptr) *static_cast<bool*>(requested) = true;
+  return 0;
+}
+
+// CURLOPT_SSL_CTX_FUNCTION (curl makes a context per connection):
+// installs OnCertRequest, reporting to the bool at `requested`.
+CURLcode OnSslContext(CURL* /*curl*/, void* ssl_ctx, void* requested) {
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  SSL_CTX_set_ex_data(ctx, CertRequestedIndex(), requested);
+  SSL_CTX_set_client_cert_cb(ctx, &OnCertRequest);
+  return CURLE_OK;
+}
 
 void GlobalInit() {
   static std::once_flag once;
@@ -154,9 +195,15 @@ base::Result<HttpResponse> Send(const HttpRequest& request,
     // In addition to the system CAs, as docker adds certs.d CAs.
     curl_easy_setopt(c, CURLOPT_CAPATH, "/etc/ssl/certs");
   }
+  bool cert_requested = false;  // set during the handshake
   if (!tls.client_cert.empty()) {
     curl_easy_setopt(c, CURLOPT_SSLCERT, tls.client_cert.c_str());
     curl_easy_setopt(c, CURLOPT_SSLKEY, tls.client_key.c_str());
+  } else if (request.url.rfind("https://", 0) == 0) {
+    // Fails harmlessly (curl built with another TLS library): the alert
+    // text is then the only sign.
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, &OnSslContext);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &cert_requested);
   }
   curl_easy_setopt(c, CURLOPT_USERAGENT, "strata");
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_seconds);
@@ -208,6 +255,17 @@ base::Result<HttpResponse> Send(const HttpRequest& request,
   if (code != CURLE_OK) {
     std::string detail = error_buffer[0] != '\0' ? error_buffer
                                                  : curl_easy_strerror(code);
+    if ((cert_requested && response.status == 0) ||
+        IsClientCertAlert(detail)) {
+      // No retry cures it, and OpenSSL's words do not say what is wrong.
+      return MakeError(Code::kAuth, request.method, " ", request.url, ": ",
+                       tls.client_cert.empty()
+                           ? "the registry requires a TLS client certificate "
+                             "(none found: certs.d/HOST/client.cert and "
+                             "client.key)"
+                           : "the registry rejected the TLS client "
+                             "certificate " + tls.client_cert);
+    }
     return MakeError(Code::kNetwork, request.method, " ", request.url, ": ",
                      detail);
   }

@@ -57,8 +57,9 @@ struct HttpResponse {
 };
 
 /// Sends `request`. A transport failure (refused, reset, TLS, timeout, a
-/// sink error) is an error: kNetwork for what a retry may cure, the sink's
-/// own error otherwise. Any HTTP status is a response.
+/// sink error) is an error: kNetwork for what a retry may cure, kAuth when
+/// the server refused the TLS client certificate (or the lack of one), the
+/// sink's own error otherwise. Any HTTP status is a response.
 base::Result<HttpResponse> Send(const HttpRequest& request,
                                 const TlsConfig& tls);
 

@@ -79,10 +79,13 @@ size_t AppendBody(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-/// GET `url` (trusting `ca` when given) with a short time bound: the HTTP
-/// status, or an error when nothing answered.
+/// GET `url` (trusting `ca` and presenting `client_cert` and its
+/// `client_key` when given) with a short time bound: the HTTP status, or an
+/// error when nothing answered.
 base::Result<long> HttpGet(const std::string& url, const std::string& ca,
-                           std::string* body) {
+                           std::string* body,
+                           const std::string& client_cert = "",
+                           const std::string& client_key = "") {
   static const bool initialized =
       curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   if (!initialized) return MakeError(Code::kInternal, "curl_global_init");
@@ -98,6 +101,10 @@ base::Result<long> HttpGet(const std::string& url, const std::string& ca,
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, body ? body : &sink);
   if (!ca.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca.c_str());
+  if (!client_cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, client_cert.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, client_key.c_str());
+  }
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
     return MakeError(Code::kNetwork, url, ": ", curl_easy_strerror(rc));
@@ -128,7 +135,10 @@ base::Result<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   std::error_code ec;
   fs::create_directories(server->data_dir(), ec);
   if (ec) return MakeError(Code::kIo, server->data_dir(), ": ", ec.message());
-  if (options.mode == kBasicTls) STRATA_TRY(server->MakeTlsFiles());
+  if (options.mode == kBasicTls) {
+    STRATA_TRY(server->MakeTlsFiles());
+    if (options.require_client_cert) STRATA_TRY(server->MakeClientCert());
+  }
   if (options.mode == kToken) {
     STRATA_TRY(server->MakeTokenCert());
     STRATA_TRY(server->StartTokenServer(options));
@@ -167,6 +177,14 @@ std::string RegistryServer::log(size_t max_bytes) const {
 }
 
 base::Result<int64_t> RegistryServer::TokenRequestCount() const {
+  return TokenStat("token_requests");
+}
+
+base::Result<int64_t> RegistryServer::TokenPostCount() const {
+  return TokenStat("token_posts");
+}
+
+base::Result<int64_t> RegistryServer::TokenStat(const std::string& key) const {
   if (token_base_.empty()) {
     return MakeError(Code::kInvalidArgument, "not a kToken registry");
   }
@@ -174,12 +192,11 @@ base::Result<int64_t> RegistryServer::TokenRequestCount() const {
   STRATA_ASSIGN_OR_RETURN(long status,
                           HttpGet(token_base_ + "/stats", "", &body));
   nlohmann::json stats = nlohmann::json::parse(body, nullptr, false);
-  if (status != 200 || !stats.is_object() ||
-      !stats.contains("token_requests") ||
-      !stats["token_requests"].is_number_integer()) {
+  if (status != 200 || !stats.is_object() || !stats.contains(key) ||
+      !stats[key].is_number_integer()) {
     return MakeError(Code::kParse, "GET /stats: ", status, " ", body);
   }
-  return stats["token_requests"].get<int64_t>();
+  return stats[key].get<int64_t>();
 }
 
 base::Status RegistryServer::MakeTlsFiles() {
@@ -220,6 +237,43 @@ base::Status RegistryServer::MakeTlsFiles() {
   return {};
 }
 
+base::Status RegistryServer::MakeClientCert() {
+  const std::string& d = dir();
+  // A CA of its own, so the server's CA signing a client proves nothing.
+  STRATA_TRY(RunTool(
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+       d + "/client-ca.key", "-out", d + "/client-ca.crt", "-days", "2",
+       "-subj", "/CN=strata-test-client-ca", "-addext",
+       "basicConstraints=critical,CA:TRUE", "-addext",
+       "keyUsage=critical,keyCertSign,cRLSign"},
+      d));
+  STRATA_TRY(RunTool(
+      {"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+       d + "/client.key", "-out", d + "/client.csr", "-subj",
+       "/CN=strata-test-client"},
+      d));
+  dir_.WriteFile("client.ext",
+                 "basicConstraints=critical,CA:FALSE\n"
+                 "keyUsage=critical,digitalSignature\n"
+                 "extendedKeyUsage=clientAuth\n");
+  STRATA_TRY(RunTool(
+      {"openssl", "x509", "-req", "-in", d + "/client.csr", "-CA",
+       d + "/client-ca.crt", "-CAkey", d + "/client-ca.key", "-set_serial",
+       "3", "-days", "2", "-extfile", d + "/client.ext", "-out",
+       d + "/client.cert"},
+      d));
+  STRATA_ASSIGN_OR_RETURN(std::string cert, base::ReadFile(d + "/client.cert"));
+  STRATA_ASSIGN_OR_RETURN(std::string key, base::ReadFile(d + "/client.key"));
+  dir_.WriteFile("certs/client.cert", cert);  // skopeo's --cert-dir layout
+  dir_.WriteFile("certs/client.key", key);
+  client_ca_path_ = d + "/client-ca.crt";
+  client_cert_path_ = d + "/client.cert";
+  client_key_path_ = d + "/client.key";
+  return {};
+}
+
 base::Status RegistryServer::MakeTokenCert() {
   const std::string& d = dir();
   STRATA_TRY(
@@ -245,6 +299,9 @@ base::Status RegistryServer::StartTokenServer(const Options& options) {
   argv.insert(argv.end(),
               {"--expires-in", std::to_string(options.token_expires_in)});
   if (options.anonymous_pull) argv.push_back("--anonymous-pull");
+  if (!options.refresh_token.empty()) {
+    argv.insert(argv.end(), {"--refresh-token", options.refresh_token});
+  }
   token_server_ = std::make_unique<BackgroundProcess>(argv, dir());
   if (!token_server_->started()) {
     return MakeError(Code::kInternal, "cannot start token_server.py");
@@ -271,6 +328,9 @@ std::string RegistryServer::Config(int port) const {
   if (mode_ == kBasicTls) {
     c += "  tls:\n    certificate: " + YamlQuote(dir() + "/server.crt");
     c += "\n    key: " + YamlQuote(dir() + "/server.key") + "\n";
+    if (!client_ca_path_.empty()) {
+      c += "    clientcas:\n      - " + YamlQuote(client_ca_path_) + "\n";
+    }
     c += "auth:\n  htpasswd:\n    realm: strata-test\n";
     c += "    path: " + YamlQuote(dir() + "/htpasswd") + "\n";
   } else if (mode_ == kToken) {
@@ -310,7 +370,8 @@ base::Status RegistryServer::StartRegistry(const Options& options) {
     bool exited = false;
     while (std::chrono::steady_clock::now() < deadline) {
       base::Result<long> status =
-          HttpGet(url() + "/v2/", ca_cert_path_, nullptr);
+          HttpGet(url() + "/v2/", ca_cert_path_, nullptr, client_cert_path_,
+                  client_key_path_);
       if (status && (*status == 200 || *status == 401)) return {};
       last_error = status ? base::StrCat("GET /v2/: ", *status)
                           : status.error().ToString();

@@ -4,11 +4,15 @@
 //   kPlain     plain http, no auth.
 //   kBasicTls  https with a CA and a server cert (SAN IP:127.0.0.1,
 //              DNS:localhost) made by the openssl CLI, and htpasswd (bcrypt,
-//              `htpasswd -Bbn`) Basic auth.
+//              `htpasswd -Bbn`) Basic auth. With require_client_cert also
+//              mutual TLS: a second CA (the registry's http.tls.clientcas)
+//              and a client cert and key it signed.
 //   kToken     plain http with `auth: token`: Bearer tokens from
 //              tests/support/token_server.py, started first on its own
 //              loopback port, whose self-signed signing cert is the
-//              registry's rootcertbundle.
+//              registry's rootcertbundle. POST /token takes OAuth2
+//              password grants and, with Options::refresh_token, refresh
+//              token (identity token) grants.
 //
 // Everything lives in one temp dir (certs, htpasswd, config.yml, data/,
 // logs), removed when the server dies. The processes run under coreutils
@@ -38,6 +42,12 @@ class RegistryServer {
     bool anonymous_pull = false;
     /// kToken: lifetime of issued tokens, for refresh tests.
     int token_expires_in = 300;
+    /// kToken: the identity (refresh) token POST /token accepts for
+    /// username(); "" accepts none.
+    std::string refresh_token{};  // {}: designated initializers may omit it
+    /// kBasicTls: the TLS handshake requires a client certificate signed
+    /// by the client CA (see client_cert_path()).
+    bool require_client_cert = false;
     /// The port to listen on; 0 picks a free one. A fixed port in use is
     /// an error (for Dockerfiles that name 127.0.0.1:5000).
     int port = 0;
@@ -66,8 +76,13 @@ class RegistryServer {
   std::string url() const;
   /// The CA that signed the server cert (kBasicTls), else "".
   const std::string& ca_cert_path() const { return ca_cert_path_; }
-  /// A dir holding only ca.crt, for skopeo's --cert-dir (kBasicTls), else "".
+  /// A dir for skopeo's --cert-dir (kBasicTls), else "": ca.crt, plus
+  /// client.cert and client.key with require_client_cert.
   const std::string& cert_dir() const { return cert_dir_; }
+  /// With require_client_cert: a client cert (PEM) the registry accepts
+  /// and its key; else "".
+  const std::string& client_cert_path() const { return client_cert_path_; }
+  const std::string& client_key_path() const { return client_key_path_; }
   /// The fixed test credentials (kBasicTls, kToken).
   static const char* username() { return "strata"; }
   static const char* password() { return "strata-test-password"; }
@@ -86,10 +101,14 @@ class RegistryServer {
 
   /// kToken: how many GET /token requests the issuer has had so far.
   base::Result<int64_t> TokenRequestCount() const;
+  /// kToken: how many POST /token (OAuth2 grant) requests it has had.
+  base::Result<int64_t> TokenPostCount() const;
 
  private:
   RegistryServer() = default;
   base::Status MakeTlsFiles();
+  base::Status MakeClientCert();
+  base::Result<int64_t> TokenStat(const std::string& key) const;
   base::Status MakeTokenCert();
   base::Status StartTokenServer(const Options& options);
   base::Status StartRegistry(const Options& options);
@@ -101,6 +120,9 @@ class RegistryServer {
   std::string host_;
   std::string ca_cert_path_;
   std::string cert_dir_;
+  std::string client_cert_path_;
+  std::string client_key_path_;
+  std::string client_ca_path_;  // the registry's clientcas, when required
   std::string token_realm_;
   std::string token_base_;  // "http://127.0.0.1:PORT"
   std::unique_ptr<BackgroundProcess> token_server_;

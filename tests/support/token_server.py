@@ -9,7 +9,18 @@ expects (https://distribution.github.io/distribution/spec/auth/token):
   -> 200 {"token": JWT, "access_token": JWT, "expires_in": N,
           "issued_at": RFC3339}
   -> 401 for wrong credentials, or no credentials without --anonymous-pull
-  GET /stats -> 200 {"token_requests": N, "issued": N, "denied": N}
+  POST /token   (OAuth2: distribution's docs, spec/auth/oauth)
+      Content-Type: application/x-www-form-urlencoded
+      grant_type=refresh_token&refresh_token=R&service=S&client_id=C
+          [&scope=SCOPES]                (R must equal --refresh-token)
+      grant_type=password&username=U&password=P&service=S&client_id=C
+          [&scope=SCOPES][&access_type=offline]
+  -> 200 {"access_token": JWT, "expires_in": N, "scope": SCOPES,
+          "issued_at": RFC3339[, "refresh_token": R (offline password grant)]}
+  -> 401 for a wrong grant, 400 for a missing client_id, unknown service or
+     grant_type
+  GET /stats -> 200 {"token_requests": N (GETs), "token_posts": N (POSTs),
+                     "issued": N, "denied": N}
 
 The JWT is RS256-signed with --key (by the openssl CLI: python3's stdlib
 has no RSA); its header carries x5c = [--cert as base64 DER], so the
@@ -67,12 +78,30 @@ def parse_scopes(values):
     return scopes
 
 
+def access_for(scope_values, user):
+    """The JWT access claim for the scopes asked: every action for a known
+    user, pull only for anonymous (user None)."""
+    access = []
+    for kind, name, actions in parse_scopes(scope_values):
+        if user is None:
+            actions = [a for a in actions if a == "pull"]
+        if actions:
+            access.append({"type": kind, "name": name, "actions": actions})
+    return access
+
+
+def rfc3339(seconds):
+    return datetime.datetime.fromtimestamp(
+        seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class Issuer:
     def __init__(self, args):
         self.args = args
         self.x5c = cert_der_b64(args.cert)
         self.lock = threading.Lock()
-        self.stats = {"token_requests": 0, "issued": 0, "denied": 0}
+        self.stats = {"token_requests": 0, "token_posts": 0, "issued": 0,
+                      "denied": 0}
         self.serial = 0
         self.log = open(args.log, "a", encoding="utf-8") if args.log else None
 
@@ -173,27 +202,63 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(400, {"errors": [{"code": "DENIED",
                                          "message": "unknown service"}]})
             return
-        access = []
-        for kind, name, actions in parse_scopes(query.get("scope", [])):
-            if user is None:
-                actions = [a for a in actions if a == "pull"]
-            if actions:
-                access.append({"type": kind, "name": name, "actions": actions})
-        token, now = self.issuer.token(service, user or "", access)
+        token, now = self.issuer.token(
+            service, user or "", access_for(query.get("scope", []), user))
         self.issuer.count("issued")
-        issued_at = datetime.datetime.fromtimestamp(
-            now, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.reply(200, {"token": token, "access_token": token,
                          "expires_in": args.expires_in,
-                         "issued_at": issued_at})
+                         "issued_at": rfc3339(now)})
 
     def do_POST(self):
-        # OAuth2 password/refresh-token grants are not implemented: clients
-        # fall back to GET when POST fails.
         length = int(self.headers.get("Content-Length", "0") or "0")
-        if length:
-            self.rfile.read(length)
-        self.reply(404, {"errors": [{"code": "UNSUPPORTED"}]})
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        if urllib.parse.urlsplit(self.path).path != "/token":
+            self.reply(404, {"errors": [{"code": "NOT_FOUND"}]})
+            return
+        self.issuer.count("token_posts")
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(body).items()}
+        args = self.issuer.args
+        grant = form.get("grant_type", "")
+        user = None
+        if grant == "refresh_token":
+            ok = (args.refresh_token and
+                  form.get("refresh_token") == args.refresh_token)
+            user = args.username
+        elif grant == "password":
+            ok = (form.get("username") == args.username and
+                  form.get("password") == args.password)
+            user = args.username
+        else:
+            self.deny(400, "unsupported_grant_type")
+            return
+        if not ok:
+            self.deny(401, "invalid_grant")
+            return
+        if not form.get("client_id"):
+            self.deny(400, "invalid_request", "client_id is required")
+            return
+        service = form.get("service", "")
+        if service != args.service:
+            self.deny(400, "invalid_request", "unknown service")
+            return
+        scope = form.get("scope", "")
+        token, now = self.issuer.token(service, user,
+                                       access_for([scope], user))
+        self.issuer.count("issued")
+        reply = {"access_token": token, "expires_in": args.expires_in,
+                 "scope": scope, "issued_at": rfc3339(now)}
+        if (grant == "password" and form.get("access_type") == "offline" and
+                args.refresh_token):
+            reply["refresh_token"] = args.refresh_token
+        self.reply(200, reply)
+
+    def deny(self, code, error, description=""):
+        """An OAuth2 error answer (RFC 6749 section 5.2)."""
+        self.issuer.count("denied")
+        body = {"error": error}
+        if description:
+            body["error_description"] = description
+        self.reply(code, body)
 
 
 def main():
@@ -207,6 +272,9 @@ def main():
     p.add_argument("--password", default="strata-test-password")
     p.add_argument("--expires-in", type=int, default=300)
     p.add_argument("--anonymous-pull", action="store_true")
+    p.add_argument("--refresh-token", default="",
+                   help="the refresh (identity) token POST /token accepts "
+                        "for --username; none when empty")
     p.add_argument("--log", help="append one line per request here")
     args = p.parse_args()
 
