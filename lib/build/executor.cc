@@ -418,12 +418,15 @@ Result<BuildResult> Executor::Run() {
     writer.compression.compression = layer::Compression::kNone;
   } else {
     writer.compression.compression = layer::Compression::kGzip;
+    writer.compression.workers = kWorkers;  // same bytes, both cores
   }
   writer.compression.level = options_.compression_level;
   writer.source_date_epoch = options_.source_date_epoch;
   ctx_.emplace(StepContext{
       store_, cache::Index(store_), layer_cache_, progress_, writer,
-      base::StrCat(compression, ":",
+      // "blocks": gzip layers are written in independent 1 MiB blocks
+      // (layer/compression.h); layers cached before that are not reused.
+      base::StrCat(compression, ":blocks:",
                    options_.compression_level.value_or(-1), ":",
                    options_.source_date_epoch.value_or(-1))});
   ctx_->journal = &journal_;

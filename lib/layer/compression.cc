@@ -5,7 +5,12 @@
 
 #include <algorithm>
 #include <climits>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace strata::layer {
@@ -33,26 +38,34 @@ class PassThroughSink : public base::Sink {
   base::Sink* next_;
 };
 
+// gzip in independent blocks, as pigz writes it: the input is cut into
+// kGzipBlock-byte blocks, each deflated on its own (primed with the 32 KiB
+// before it as the dictionary, so little ratio is lost) and ended with a
+// sync flush, the last with the final block; the CRC-32s are combined.
+// The bytes depend only on the input and the level, never on how many
+// workers compress or how they are scheduled, so layers stay reproducible
+// while both cores compress. Memory is bounded: at most kGzipInFlight
+// blocks wait in the pipeline.
+constexpr size_t kGzipBlock = 1 << 20;
+constexpr size_t kGzipWindow = 32 << 10;
+
 class GzipSink : public base::Sink {
  public:
-  explicit GzipSink(base::Sink* next) : next_(next), out_(kOutChunk) {}
-  ~GzipSink() override {
-    if (initialized_) deflateEnd(&zs_);
-  }
+  explicit GzipSink(base::Sink* next) : next_(next) {}
+  ~GzipSink() override { StopWorkers(); }
 
-  Status Init(int level) {
-    // 15 window bits + 16 selects the gzip wrapper; memLevel 8 is zlib's
-    // default (what deflateInit uses).
-    if (deflateInit2(&zs_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK) {
-      return MakeError(Code::kInternal, "gzip: deflateInit2 failed");
-    }
-    initialized_ = true;
-    // A fixed header: no name, MTIME 0, OS 255 (Go's compress/gzip).
-    std::memset(&header_, 0, sizeof(header_));
-    header_.os = 255;
-    if (deflateSetHeader(&zs_, &header_) != Z_OK) {
-      return MakeError(Code::kInternal, "gzip: deflateSetHeader failed");
+  Status Init(int level, int workers) {
+    level_ = level;
+    in_flight_limit_ = 2 * static_cast<size_t>(std::max(workers, 1)) + 1;
+    // RFC 1952 header: no name, MTIME 0, OS 255 (Go's compress/gzip); XFL
+    // as zlib sets it from the level.
+    int effective = level == Z_DEFAULT_COMPRESSION ? 6 : level;
+    uint8_t xfl = effective == 9 ? 2 : effective < 2 ? 4 : 0;
+    const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 0xff};
+    pending_header_.assign(header, header + sizeof(header));
+    current_.reserve(kGzipBlock);
+    for (int i = 0; i < workers; ++i) {
+      threads_.emplace_back([this] { WorkerLoop(); });
     }
     return base::OkStatus();
   }
@@ -60,11 +73,10 @@ class GzipSink : public base::Sink {
   Status Write(std::span<const uint8_t> data) override {
     if (failed_ || closed_) return Dead();
     while (!data.empty()) {
-      size_t n = std::min<size_t>(data.size(), UINT_MAX);
-      zs_.next_in = const_cast<Bytef*>(data.data());
-      zs_.avail_in = static_cast<uInt>(n);
-      while (zs_.avail_in > 0) STRATA_TRY(Deflate(Z_NO_FLUSH));
+      size_t n = std::min(data.size(), kGzipBlock - current_.size());
+      current_.insert(current_.end(), data.begin(), data.begin() + n);
       data = data.subspan(n);
+      if (current_.size() == kGzipBlock) STRATA_TRY(Submit(false));
     }
     return base::OkStatus();
   }
@@ -72,65 +84,180 @@ class GzipSink : public base::Sink {
 
   Status Close() override {
     if (failed_ || closed_) return Dead();
-    zs_.next_in = nullptr;
-    zs_.avail_in = 0;
-    while (true) {
-      STRATA_ASSIGN_OR_RETURN(bool done, Finish());
-      if (done) break;
+    STRATA_TRY(Submit(true));
+    while (written_ < submitted_) STRATA_TRY(WriteNext());
+    uint8_t trailer[8];
+    for (int i = 0; i < 4; ++i) {
+      trailer[i] = static_cast<uint8_t>(crc_ >> (8 * i));
+      trailer[4 + i] = static_cast<uint8_t>(total_ >> (8 * i));
     }
+    STRATA_TRY(Emit(std::span<const uint8_t>(trailer, sizeof(trailer))));
     closed_ = true;
+    StopWorkers();
     return next_->Close();
   }
 
  private:
+  struct Job {
+    size_t index = 0;
+    std::vector<uint8_t> input;
+    std::vector<uint8_t> dictionary;
+    bool last = false;
+    // Filled by the compressor:
+    std::vector<uint8_t> output;
+    size_t input_size = 0;
+    uLong crc = 0;
+    bool done = false;
+    bool ok = false;
+  };
+
   Status Dead() const {
     return MakeError(Code::kInternal, "gzip: write after close or failure");
   }
 
-  // One deflate() call; hands whatever output it made to next_.
-  Status Deflate(int flush) {
-    zs_.next_out = out_.data();
-    zs_.avail_out = static_cast<uInt>(out_.size());
-    int r = deflate(&zs_, flush);
-    if (r == Z_STREAM_ERROR) {
-      failed_ = true;
-      return MakeError(Code::kInternal, "gzip: deflate failed");
+  // Hands the current block on (to a worker, or compresses it here).
+  Status Submit(bool last) {
+    auto job = std::make_shared<Job>();
+    job->index = submitted_++;
+    job->last = last;
+    job->dictionary = window_;
+    size_t keep = std::min(current_.size(), kGzipWindow);
+    if (keep == kGzipWindow) {
+      window_.assign(current_.end() - keep, current_.end());
+    } else {  // a short block: the window spans it and what came before
+      window_.insert(window_.end(), current_.begin(), current_.end());
+      if (window_.size() > kGzipWindow) {
+        window_.erase(window_.begin(), window_.end() - kGzipWindow);
+      }
     }
-    size_t produced = out_.size() - zs_.avail_out;
-    if (produced > 0) {
-      Status s = next_->Write(std::span(out_.data(), produced));
-      if (!s) failed_ = true;
-      return s;
+    job->input.swap(current_);
+    current_.reserve(kGzipBlock);
+    if (threads_.empty()) {
+      Compress(*job);
+      job->done = true;
+      jobs_.push_back(job);
+      return WriteNext();
     }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(job);
+      queue_.push_back(job);
+    }
+    work_cv_.notify_one();
+    // Bounded memory: wait for the oldest block once enough are out.
+    while (submitted_ - written_ >= in_flight_limit_) STRATA_TRY(WriteNext());
     return base::OkStatus();
   }
 
-  Result<bool> Finish() {
-    zs_.next_out = out_.data();
-    zs_.avail_out = static_cast<uInt>(out_.size());
-    int r = deflate(&zs_, Z_FINISH);
-    if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+  // Waits for the oldest unwritten block and writes it out.
+  Status WriteNext() {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_cv_.wait(lock, [&] { return jobs_.front()->done; });
+      job = jobs_.front();
+      jobs_.pop_front();
+    }
+    if (!job->ok) {
       failed_ = true;
-      return MakeError(Code::kInternal, "gzip: deflate finish failed");
+      return MakeError(Code::kInternal, "gzip: deflate failed");
     }
-    size_t produced = out_.size() - zs_.avail_out;
-    if (produced > 0) {
-      Status s = next_->Write(std::span(out_.data(), produced));
-      if (!s) {
-        failed_ = true;
-        return std::move(s).error();
+    ++written_;
+    crc_ = written_ == 1 ? job->crc
+                         : crc32_combine(crc_, job->crc,
+                                         static_cast<z_off_t>(job->input_size));
+    total_ += job->input_size;
+    if (!pending_header_.empty()) {
+      STRATA_TRY(Emit(pending_header_));
+      pending_header_.clear();
+    }
+    return Emit(job->output);
+  }
+
+  Status Emit(std::span<const uint8_t> bytes) {
+    if (bytes.empty()) return base::OkStatus();
+    Status s = next_->Write(bytes);
+    if (!s) failed_ = true;
+    return s;
+  }
+
+  void WorkerLoop() {
+    while (true) {
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = queue_.front();
+        queue_.pop_front();
       }
+      Compress(*job);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        job->done = true;
+      }
+      done_cv_.notify_all();
     }
-    return r == Z_STREAM_END;
+  }
+
+  // Raw deflate of one block; runs on any thread (one z_stream per call).
+  void Compress(Job& job) const {
+    job.crc = crc32(0, job.input.data(), static_cast<uInt>(job.input.size()));
+    z_stream zs{};
+    job.ok = deflateInit2(&zs, level_, Z_DEFLATED, -15, 8,
+                          Z_DEFAULT_STRATEGY) == Z_OK;
+    if (job.ok && !job.dictionary.empty()) {
+      job.ok = deflateSetDictionary(
+                   &zs, job.dictionary.data(),
+                   static_cast<uInt>(job.dictionary.size())) == Z_OK;
+    }
+    if (job.ok) {
+      job.output.resize(deflateBound(&zs, job.input.size()) + 16);
+      zs.next_in = const_cast<Bytef*>(job.input.data());
+      zs.avail_in = static_cast<uInt>(job.input.size());
+      zs.next_out = job.output.data();
+      zs.avail_out = static_cast<uInt>(job.output.size());
+      int r = deflate(&zs, job.last ? Z_FINISH : Z_SYNC_FLUSH);
+      job.ok = job.last ? r == Z_STREAM_END : (r == Z_OK && zs.avail_in == 0);
+      job.output.resize(job.output.size() - zs.avail_out);
+    }
+    deflateEnd(&zs);
+    // Only the sizes are needed from here on: free the blocks' memory.
+    job.input_size = job.input.size();
+    std::vector<uint8_t>().swap(job.input);
+    std::vector<uint8_t>().swap(job.dictionary);
+  }
+
+  void StopWorkers() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
   }
 
   base::Sink* next_;
-  z_stream zs_{};
-  gz_header header_{};  // zlib keeps a pointer to it until the header is out
-  std::vector<uint8_t> out_;
-  bool initialized_ = false;
+  int level_ = Z_DEFAULT_COMPRESSION;
+  size_t in_flight_limit_ = 3;
+  std::vector<uint8_t> pending_header_;
+  std::vector<uint8_t> current_;  // the block being filled
+  std::vector<uint8_t> window_;   // the last 32 KiB handed on
+  size_t submitted_ = 0;
+  size_t written_ = 0;
+  uLong crc_ = 0;
+  uint64_t total_ = 0;
   bool failed_ = false;
   bool closed_ = false;
+
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<std::shared_ptr<Job>> queue_;  // waiting for a worker
+  std::deque<std::shared_ptr<Job>> jobs_;   // submitted, not yet written
+  bool stop_ = false;
 };
 
 struct ZstdCtxDeleter {
@@ -295,8 +422,11 @@ Result<std::unique_ptr<base::Sink>> NewCompressingSink(
         return MakeError(Code::kInvalidArgument, "gzip level ", level,
                          " is not in 0..9");
       }
+      if (options.workers < 0) {
+        return MakeError(Code::kInvalidArgument, "gzip workers must be >= 0");
+      }
       auto sink = std::make_unique<GzipSink>(next);
-      STRATA_TRY(sink->Init(level));
+      STRATA_TRY(sink->Init(level, options.workers));
       return std::unique_ptr<base::Sink>(std::move(sink));
     }
     case Compression::kZstd: {

@@ -2,9 +2,13 @@
 // Source that recognises gzip, zstd, bzip2, xz and plain data by magic.
 //
 // Output formats, chosen for reproducible bytes:
-//   gzip  RFC 1952 single member from zlib deflate. Header: no name, no
-//         comment, no extra field, MTIME 0, OS byte 255 ("unknown", as Go's
-//         compress/gzip writes it), XFL set by zlib from the level.
+//   gzip  RFC 1952 single member. Header: no name, no comment, no extra
+//         field, MTIME 0, OS byte 255 ("unknown", as Go's compress/gzip
+//         writes it), XFL as zlib sets it from the level. The deflate data
+//         is cut into 1 MiB blocks compressed independently (each primed
+//         with the 32 KiB before it, ended with a sync flush), as pigz
+//         does, so `workers` threads can share the work; the bytes depend
+//         on the input and the level only, never on the number of workers.
 //   zstd  One RFC 8878 frame with a content checksum (as klauspost/zstd,
 //         used by BuildKit, and the zstd CLI write it), no content size.
 //         With workers >= 1 zstd compresses in parallel jobs; the bytes then
@@ -57,8 +61,9 @@ struct CompressionOptions {
   /// gzip 0-9 (default 6, zlib's default); zstd ZSTD_minCLevel()..22
   /// (default 3, zstd's and BuildKit's default). Ignored for kNone.
   std::optional<int> level;
-  /// zstd worker threads; 0 compresses on the calling thread. Ignored for
-  /// gzip. Unsupported when libzstd lacks multithreading.
+  /// Compression threads besides the caller's; 0 compresses on the calling
+  /// thread. gzip output is the same for any value; zstd's differs between
+  /// 0 and not 0 (Unsupported when libzstd lacks multithreading).
   int workers = 0;
 };
 
