@@ -424,9 +424,9 @@ Result<BuildResult> Executor::Run() {
   writer.source_date_epoch = options_.source_date_epoch;
   ctx_.emplace(StepContext{
       store_, cache::Index(store_), layer_cache_, progress_, writer,
-      // "members": gzip layers are 1 MiB members (layer/compression.h);
-      // layers cached in the single-stream format are not reused.
-      base::StrCat(compression, ":members:",
+      // "blocks": gzip layers are written in independent 1 MiB blocks
+      // (layer/compression.h); layers cached before that are not reused.
+      base::StrCat(compression, ":blocks:",
                    options_.compression_level.value_or(-1), ":",
                    options_.source_date_epoch.value_or(-1))});
   ctx_->journal = &journal_;

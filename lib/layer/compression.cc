@@ -1,6 +1,5 @@
 #include "layer/compression.h"
 
-#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -39,20 +38,16 @@ class PassThroughSink : public base::Sink {
   base::Sink* next_;
 };
 
-// gzip as a series of RFC 1952 members, one per kGzipBlock bytes of input
-// (as BGZF does; every gzip reader takes the members as one stream, Go's
-// compress/gzip included). Each member is compressed on its own by
-// libdeflate, 2-3x faster than zlib at the same level and ratio, so the
-// blocks can go to workers; the bytes depend only on the input and the
-// level, never on the number of workers or their timing. Memory is
-// bounded: at most in_flight_limit_ blocks wait in the pipeline.
+// gzip in independent blocks, as pigz writes it: the input is cut into
+// kGzipBlock-byte blocks, each deflated on its own (primed with the 32 KiB
+// before it as the dictionary, so little ratio is lost) and ended with a
+// sync flush, the last with the final block; the CRC-32s are combined.
+// The bytes depend only on the input and the level, never on how many
+// workers compress or how they are scheduled, so layers stay reproducible
+// while both cores compress. Memory is bounded: at most kGzipInFlight
+// blocks wait in the pipeline.
 constexpr size_t kGzipBlock = 1 << 20;
-
-struct DeflateCompressorDeleter {
-  void operator()(libdeflate_compressor* c) const {
-    libdeflate_free_compressor(c);
-  }
-};
+constexpr size_t kGzipWindow = 32 << 10;
 
 class GzipSink : public base::Sink {
  public:
@@ -60,8 +55,14 @@ class GzipSink : public base::Sink {
   ~GzipSink() override { StopWorkers(); }
 
   Status Init(int level, int workers) {
-    level_ = level == Z_DEFAULT_COMPRESSION ? 6 : level;
+    level_ = level;
     in_flight_limit_ = 2 * static_cast<size_t>(std::max(workers, 1)) + 1;
+    // RFC 1952 header: no name, MTIME 0, OS 255 (Go's compress/gzip); XFL
+    // as zlib sets it from the level.
+    int effective = level == Z_DEFAULT_COMPRESSION ? 6 : level;
+    uint8_t xfl = effective == 9 ? 2 : effective < 2 ? 4 : 0;
+    const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 0xff};
+    pending_header_.assign(header, header + sizeof(header));
     current_.reserve(kGzipBlock);
     for (int i = 0; i < workers; ++i) {
       threads_.emplace_back([this] { WorkerLoop(); });
@@ -75,7 +76,7 @@ class GzipSink : public base::Sink {
       size_t n = std::min(data.size(), kGzipBlock - current_.size());
       current_.insert(current_.end(), data.begin(), data.begin() + n);
       data = data.subspan(n);
-      if (current_.size() == kGzipBlock) STRATA_TRY(Submit());
+      if (current_.size() == kGzipBlock) STRATA_TRY(Submit(false));
     }
     return base::OkStatus();
   }
@@ -83,9 +84,14 @@ class GzipSink : public base::Sink {
 
   Status Close() override {
     if (failed_ || closed_) return Dead();
-    // Empty input still makes one (empty) member: a valid gzip file.
-    if (!current_.empty() || submitted_ == 0) STRATA_TRY(Submit());
+    STRATA_TRY(Submit(true));
     while (written_ < submitted_) STRATA_TRY(WriteNext());
+    uint8_t trailer[8];
+    for (int i = 0; i < 4; ++i) {
+      trailer[i] = static_cast<uint8_t>(crc_ >> (8 * i));
+      trailer[4 + i] = static_cast<uint8_t>(total_ >> (8 * i));
+    }
+    STRATA_TRY(Emit(std::span<const uint8_t>(trailer, sizeof(trailer))));
     closed_ = true;
     StopWorkers();
     return next_->Close();
@@ -93,8 +99,14 @@ class GzipSink : public base::Sink {
 
  private:
   struct Job {
+    size_t index = 0;
     std::vector<uint8_t> input;
-    std::vector<uint8_t> output;  // one whole gzip member
+    std::vector<uint8_t> dictionary;
+    bool last = false;
+    // Filled by the compressor:
+    std::vector<uint8_t> output;
+    size_t input_size = 0;
+    uLong crc = 0;
     bool done = false;
     bool ok = false;
   };
@@ -104,11 +116,22 @@ class GzipSink : public base::Sink {
   }
 
   // Hands the current block on (to a worker, or compresses it here).
-  Status Submit() {
+  Status Submit(bool last) {
     auto job = std::make_shared<Job>();
+    job->index = submitted_++;
+    job->last = last;
+    job->dictionary = window_;
+    size_t keep = std::min(current_.size(), kGzipWindow);
+    if (keep == kGzipWindow) {
+      window_.assign(current_.end() - keep, current_.end());
+    } else {  // a short block: the window spans it and what came before
+      window_.insert(window_.end(), current_.begin(), current_.end());
+      if (window_.size() > kGzipWindow) {
+        window_.erase(window_.begin(), window_.end() - kGzipWindow);
+      }
+    }
     job->input.swap(current_);
     current_.reserve(kGzipBlock);
-    ++submitted_;
     if (threads_.empty()) {
       Compress(*job);
       job->done = true;
@@ -126,7 +149,7 @@ class GzipSink : public base::Sink {
     return base::OkStatus();
   }
 
-  // Waits for the oldest unwritten block and writes it out, in order.
+  // Waits for the oldest unwritten block and writes it out.
   Status WriteNext() {
     std::shared_ptr<Job> job;
     {
@@ -135,12 +158,25 @@ class GzipSink : public base::Sink {
       job = jobs_.front();
       jobs_.pop_front();
     }
-    ++written_;
     if (!job->ok) {
       failed_ = true;
-      return MakeError(Code::kInternal, "gzip: compression failed");
+      return MakeError(Code::kInternal, "gzip: deflate failed");
     }
-    Status s = next_->Write(job->output);
+    ++written_;
+    crc_ = written_ == 1 ? job->crc
+                         : crc32_combine(crc_, job->crc,
+                                         static_cast<z_off_t>(job->input_size));
+    total_ += job->input_size;
+    if (!pending_header_.empty()) {
+      STRATA_TRY(Emit(pending_header_));
+      pending_header_.clear();
+    }
+    return Emit(job->output);
+  }
+
+  Status Emit(std::span<const uint8_t> bytes) {
+    if (bytes.empty()) return base::OkStatus();
+    Status s = next_->Write(bytes);
     if (!s) failed_ = true;
     return s;
   }
@@ -164,20 +200,32 @@ class GzipSink : public base::Sink {
     }
   }
 
-  // One member; runs on any thread (a compressor per call: they are not
-  // thread-safe, and allocating one costs little next to 1 MiB of work).
+  // Raw deflate of one block; runs on any thread (one z_stream per call).
   void Compress(Job& job) const {
-    std::unique_ptr<libdeflate_compressor, DeflateCompressorDeleter> c(
-        libdeflate_alloc_compressor(level_));
-    if (!c) return;
-    job.output.resize(
-        libdeflate_gzip_compress_bound(c.get(), job.input.size()));
-    size_t n = libdeflate_gzip_compress(c.get(), job.input.data(),
-                                        job.input.size(), job.output.data(),
-                                        job.output.size());
-    job.ok = n > 0;
-    job.output.resize(n);
+    job.crc = crc32(0, job.input.data(), static_cast<uInt>(job.input.size()));
+    z_stream zs{};
+    job.ok = deflateInit2(&zs, level_, Z_DEFLATED, -15, 8,
+                          Z_DEFAULT_STRATEGY) == Z_OK;
+    if (job.ok && !job.dictionary.empty()) {
+      job.ok = deflateSetDictionary(
+                   &zs, job.dictionary.data(),
+                   static_cast<uInt>(job.dictionary.size())) == Z_OK;
+    }
+    if (job.ok) {
+      job.output.resize(deflateBound(&zs, job.input.size()) + 16);
+      zs.next_in = const_cast<Bytef*>(job.input.data());
+      zs.avail_in = static_cast<uInt>(job.input.size());
+      zs.next_out = job.output.data();
+      zs.avail_out = static_cast<uInt>(job.output.size());
+      int r = deflate(&zs, job.last ? Z_FINISH : Z_SYNC_FLUSH);
+      job.ok = job.last ? r == Z_STREAM_END : (r == Z_OK && zs.avail_in == 0);
+      job.output.resize(job.output.size() - zs.avail_out);
+    }
+    deflateEnd(&zs);
+    // Only the sizes are needed from here on: free the blocks' memory.
+    job.input_size = job.input.size();
     std::vector<uint8_t>().swap(job.input);
+    std::vector<uint8_t>().swap(job.dictionary);
   }
 
   void StopWorkers() {
@@ -191,11 +239,15 @@ class GzipSink : public base::Sink {
   }
 
   base::Sink* next_;
-  int level_ = 6;
+  int level_ = Z_DEFAULT_COMPRESSION;
   size_t in_flight_limit_ = 3;
+  std::vector<uint8_t> pending_header_;
   std::vector<uint8_t> current_;  // the block being filled
+  std::vector<uint8_t> window_;   // the last 32 KiB handed on
   size_t submitted_ = 0;
   size_t written_ = 0;
+  uLong crc_ = 0;
+  uint64_t total_ = 0;
   bool failed_ = false;
   bool closed_ = false;
 

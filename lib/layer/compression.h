@@ -2,11 +2,12 @@
 // Source that recognises gzip, zstd, bzip2, xz and plain data by magic.
 //
 // Output formats, chosen for reproducible bytes:
-//   gzip  RFC 1952 members, one per 1 MiB of input (as BGZF writes them;
-//         gzip readers, Go's included, read the members as one stream),
-//         each from libdeflate. Headers: no name, no comment, no extra
-//         field, MTIME 0, OS byte 255 ("unknown"), XFL from the level.
-//         The members are compressed by `workers` threads; the bytes depend
+//   gzip  RFC 1952 single member. Header: no name, no comment, no extra
+//         field, MTIME 0, OS byte 255 ("unknown", as Go's compress/gzip
+//         writes it), XFL as zlib sets it from the level. The deflate data
+//         is cut into 1 MiB blocks compressed independently (each primed
+//         with the 32 KiB before it, ended with a sync flush), as pigz
+//         does, so `workers` threads can share the work; the bytes depend
 //         on the input and the level only, never on the number of workers.
 //   zstd  One RFC 8878 frame with a content checksum (as klauspost/zstd,
 //         used by BuildKit, and the zstd CLI write it), no content size.
