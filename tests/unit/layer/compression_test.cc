@@ -1,6 +1,7 @@
 #include "layer/compression.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <random>
 
@@ -107,6 +108,24 @@ TEST(CompressionTest, GzipBlocksAreTheSameForAnyNumberOfWorkers) {
     PutFile(dir.path() + "/x.gz", serial);
     EXPECT_EQ(RunCmd("gzip -dc " + dir.path() + "/x.gz"), data);
   }
+}
+
+// One member, one deflate stream: readers that stop at the end of the
+// first member (Python's tarfile "r|gz", Rust's GzDecoder) see it all.
+TEST(CompressionTest, GzipIsOneMember) {
+  std::string data = SampleData((3 << 20) + 777, 9);
+  std::string gz = Compress(data, Opts(Compression::kGzip, {}, 2));
+  z_stream zs{};
+  ASSERT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+  std::string out(data.size() + 1, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_in = static_cast<uInt>(gz.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
+  EXPECT_EQ(zs.avail_in, 0u) << "bytes after the first member";
+  EXPECT_EQ(zs.total_out, data.size());
+  inflateEnd(&zs);
 }
 
 // Priming each block with the 32 KiB before it keeps the ratio close to
