@@ -63,7 +63,7 @@ class GzipSink : public base::Sink {
     uint8_t xfl = effective == 9 ? 2 : effective < 2 ? 4 : 0;
     const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 0xff};
     pending_header_.assign(header, header + sizeof(header));
-    current_.reserve(kGzipBlock);
+    current_ = TakeBuffer();
     for (int i = 0; i < workers; ++i) {
       threads_.emplace_back([this] { WorkerLoop(); });
     }
@@ -118,9 +118,11 @@ class GzipSink : public base::Sink {
   // Hands the current block on (to a worker, or compresses it here).
   Status Submit(bool last) {
     auto job = std::make_shared<Job>();
+    job->output = TakeBuffer();
     job->index = submitted_++;
     job->last = last;
-    job->dictionary = window_;
+    job->dictionary = TakeBuffer();
+    job->dictionary.assign(window_.begin(), window_.end());
     size_t keep = std::min(current_.size(), kGzipWindow);
     if (keep == kGzipWindow) {
       window_.assign(current_.end() - keep, current_.end());
@@ -131,7 +133,7 @@ class GzipSink : public base::Sink {
       }
     }
     job->input.swap(current_);
-    current_.reserve(kGzipBlock);
+    current_ = TakeBuffer();
     if (threads_.empty()) {
       Compress(*job);
       job->done = true;
@@ -171,7 +173,30 @@ class GzipSink : public base::Sink {
       STRATA_TRY(Emit(pending_header_));
       pending_header_.clear();
     }
-    return Emit(job->output);
+    Status s = Emit(job->output);
+    GiveBuffer(std::move(job->input));
+    GiveBuffer(std::move(job->output));
+    GiveBuffer(std::move(job->dictionary));
+    return s;
+  }
+
+  // Block buffers are reused: a fresh 1 MiB allocation per block would
+  // fault its pages in every time (and fill ASan's quarantine).
+  std::vector<uint8_t> TakeBuffer() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) {
+      std::vector<uint8_t> b;
+      b.reserve(kGzipBlock);
+      return b;
+    }
+    std::vector<uint8_t> b = std::move(free_.back());
+    free_.pop_back();
+    b.clear();
+    return b;
+  }
+  void GiveBuffer(std::vector<uint8_t> b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(b));
   }
 
   Status Emit(std::span<const uint8_t> bytes) {
@@ -222,10 +247,7 @@ class GzipSink : public base::Sink {
       job.output.resize(job.output.size() - zs.avail_out);
     }
     deflateEnd(&zs);
-    // Only the sizes are needed from here on: free the blocks' memory.
     job.input_size = job.input.size();
-    std::vector<uint8_t>().swap(job.input);
-    std::vector<uint8_t>().swap(job.dictionary);
   }
 
   void StopWorkers() {
@@ -257,6 +279,7 @@ class GzipSink : public base::Sink {
   std::condition_variable done_cv_;
   std::deque<std::shared_ptr<Job>> queue_;  // waiting for a worker
   std::deque<std::shared_ptr<Job>> jobs_;   // submitted, not yet written
+  std::vector<std::vector<uint8_t>> free_;  // block buffers to reuse
   bool stop_ = false;
 };
 
