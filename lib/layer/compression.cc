@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -48,6 +49,23 @@ class PassThroughSink : public base::Sink {
 // blocks wait in the pipeline.
 constexpr size_t kGzipBlock = 1 << 20;
 constexpr size_t kGzipWindow = 32 << 10;
+
+// One raw-deflate stream per thread, reset for each block: zlib's ~270 KB
+// of state is allocated once, not once per MiB. A reset stream writes the
+// same bytes as a fresh one.
+struct Deflater {
+  explicit Deflater(int level) {
+    ok = deflateInit2(&stream, level, Z_DEFLATED, -15, 8,
+                      Z_DEFAULT_STRATEGY) == Z_OK;
+  }
+  ~Deflater() {
+    if (ok) deflateEnd(&stream);
+  }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+  z_stream stream{};
+  bool ok = false;
+};
 
 class GzipSink : public base::Sink {
  public:
@@ -135,7 +153,8 @@ class GzipSink : public base::Sink {
     job->input.swap(current_);
     current_ = TakeBuffer();
     if (threads_.empty()) {
-      Compress(*job);
+      if (!inline_deflater_) inline_deflater_.emplace(level_);
+      Compress(*inline_deflater_, *job);
       job->done = true;
       jobs_.push_back(job);
       return WriteNext();
@@ -207,6 +226,7 @@ class GzipSink : public base::Sink {
   }
 
   void WorkerLoop() {
+    Deflater deflater(level_);
     while (true) {
       std::shared_ptr<Job> job;
       {
@@ -216,7 +236,7 @@ class GzipSink : public base::Sink {
         job = queue_.front();
         queue_.pop_front();
       }
-      Compress(*job);
+      Compress(deflater, *job);
       {
         std::lock_guard<std::mutex> lock(mu_);
         job->done = true;
@@ -225,29 +245,26 @@ class GzipSink : public base::Sink {
     }
   }
 
-  // Raw deflate of one block; runs on any thread (one z_stream per call).
-  void Compress(Job& job) const {
+  // Raw deflate of one block, on the calling thread's own deflater.
+  static void Compress(Deflater& deflater, Job& job) {
     job.crc = crc32(0, job.input.data(), static_cast<uInt>(job.input.size()));
-    z_stream zs{};
-    job.ok = deflateInit2(&zs, level_, Z_DEFLATED, -15, 8,
-                          Z_DEFAULT_STRATEGY) == Z_OK;
+    job.input_size = job.input.size();
+    z_stream& zs = deflater.stream;
+    job.ok = deflater.ok && deflateReset(&zs) == Z_OK;
     if (job.ok && !job.dictionary.empty()) {
       job.ok = deflateSetDictionary(
                    &zs, job.dictionary.data(),
                    static_cast<uInt>(job.dictionary.size())) == Z_OK;
     }
-    if (job.ok) {
-      job.output.resize(deflateBound(&zs, job.input.size()) + 16);
-      zs.next_in = const_cast<Bytef*>(job.input.data());
-      zs.avail_in = static_cast<uInt>(job.input.size());
-      zs.next_out = job.output.data();
-      zs.avail_out = static_cast<uInt>(job.output.size());
-      int r = deflate(&zs, job.last ? Z_FINISH : Z_SYNC_FLUSH);
-      job.ok = job.last ? r == Z_STREAM_END : (r == Z_OK && zs.avail_in == 0);
-      job.output.resize(job.output.size() - zs.avail_out);
-    }
-    deflateEnd(&zs);
-    job.input_size = job.input.size();
+    if (!job.ok) return;
+    job.output.resize(deflateBound(&zs, job.input.size()) + 16);
+    zs.next_in = const_cast<Bytef*>(job.input.data());
+    zs.avail_in = static_cast<uInt>(job.input.size());
+    zs.next_out = job.output.data();
+    zs.avail_out = static_cast<uInt>(job.output.size());
+    int r = deflate(&zs, job.last ? Z_FINISH : Z_SYNC_FLUSH);
+    job.ok = job.last ? r == Z_STREAM_END : (r == Z_OK && zs.avail_in == 0);
+    job.output.resize(job.output.size() - zs.avail_out);
   }
 
   void StopWorkers() {
@@ -264,6 +281,7 @@ class GzipSink : public base::Sink {
   int level_ = Z_DEFAULT_COMPRESSION;
   size_t in_flight_limit_ = 3;
   std::vector<uint8_t> pending_header_;
+  std::optional<Deflater> inline_deflater_;  // when there are no workers
   std::vector<uint8_t> current_;  // the block being filled
   std::vector<uint8_t> window_;   // the last 32 KiB handed on
   size_t submitted_ = 0;

@@ -13,15 +13,10 @@ namespace strata::layer {
 namespace {
 
 constexpr int64_t kFileSize = int64_t{512} << 20;
-// The bound is 64 MiB. Under ASan, memory freed goes to its quarantine
-// (up to 256 MB) instead of back to malloc, and gzip makes a zlib state of
-// about 270 KB per 1 MiB block (layer/compression.h): the sanitizer build
-// allows 300 MiB, still far below the 2 GiB a buffered file would take.
-#ifdef STRATA_SANITIZED
-constexpr long kMaxGrowthKb = 300 * 1024;
-#else
+// 64 MiB, in the sanitizer build too: gzip keeps one zlib state per
+// worker (layer/compression.cc), so nothing per block piles up in ASan's
+// quarantine.
 constexpr long kMaxGrowthKb = 64 * 1024;
-#endif
 
 long MaxRssKb() {
   rusage usage{};
