@@ -31,6 +31,7 @@
 #
 # Environment:
 #   STRATA             strata binary (default: built into build-bench/)
+#   STRATA_EXTRA       more flags for strata build (e.g. "--compression zstd")
 #   BENCH_SCRATCH      work dir (default /tmp/strata-bench), emptied first
 #   STRATA_TEST_CACHE  cache of scripts/make-debian-base.sh
 #
@@ -153,7 +154,7 @@ unmount_under() {
 strata_root=$scratch/strata
 setup_strata() {
   # shellcheck disable=SC2034
-  strata_build=("$STRATA" build --root "$strata_root" --progress plain)
+  strata_build=("$STRATA" build --root "$strata_root" --progress plain ${STRATA_EXTRA:-})
 }
 strata_wipe() { rm -rf "$strata_root"; }
 strata_push_cmd() {

@@ -171,7 +171,8 @@ void DeclareFlags(FlagSet& flags, RawFlags& raw) {
                "SOURCE_DATE_EPOCH build arg or variable)",
                Check(ParseEpoch));
   flags.String("compression", 0, &raw.compression, "ALGO",
-               "Layer compression: gzip (default), zstd, uncompressed",
+               "Compression of layers pushed or exported: gzip (default), "
+               "zstd, uncompressed",
                Check(ParseCompression));
   flags.String("compression-level", 0, &raw.compression_level, "N",
                "Compression level", Check(ParseLevel));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "build/distributable.h"
 #include "build/registry_access.h"
 #include "build/transfer_progress.h"
 #include "commands.h"
@@ -63,7 +64,8 @@ constexpr char kPullUsage[] =
 constexpr char kPushUsage[] =
     "Usage: strata push [OPTIONS] NAME[:TAG] [DESTINATION]\n"
     "\n"
-    "Push a local image to its registry, or to DESTINATION.\n"
+    "Push a local image to its registry, or to DESTINATION. Layers a build\n"
+    "wrote are compressed on the way (once: the result is kept).\n"
     "\n"
     "Options:\n";
 
@@ -208,12 +210,14 @@ int RunPull(const std::vector<std::string>& args) {
 }
 
 int RunPush(const std::vector<std::string>& args) {
-  std::string root;
+  std::string root, compression_name = "gzip";
   bool help = false, quiet = false;
   RegistryFlags reg;
   FlagSet flags;
   AddRootFlag(flags, &root);
   AddRegistryFlags(flags, &reg);
+  flags.String("compression", 0, &compression_name, "ALGO",
+               "Layer compression: gzip (default), zstd, uncompressed");
   flags.Bool("quiet", 'q', &quiet, "Print only the pushed digest");
   flags.Bool("help", 'h', &help, "Print this help");
   base::Result<std::vector<std::string>> positional = flags.Parse(args);
@@ -230,6 +234,9 @@ int RunPush(const std::vector<std::string>& args) {
       positional->size() == 2 ? positional->back() : name;
   base::Result<image::Reference> dest = image::ParseReference(dest_text);
   if (!dest) return UsageError("push", dest.error().message());
+  base::Result<layer::CompressionOptions> compression =
+      build::LayerCompression(compression_name);
+  if (!compression) return UsageError("push", compression.error().message());
   base::Result<build::RegistryConfig> config = ToRegistryConfig(reg);
   if (!config) return UsageError("push", config.error().message());
   base::Result<std::unique_ptr<store::Store>> store = OpenStore(root);
@@ -241,10 +248,18 @@ int RunPush(const std::vector<std::string>& args) {
   build::RegistryAccess access(**store, std::move(*config));
   access.ServeRemoteBlobs();
   build::TransferDisplay display(stdout, ::isatty(1) != 0);
-  base::Status pushed = access.Push(
-      *local, {*dest}, quiet ? build::RegistryProgress() : display.Callback());
+  build::RegistryProgress progress =
+      quiet ? build::RegistryProgress() : display.Callback();
+  base::Result<image::Descriptor> distributable = build::DistributableImage(
+      **store, *local, *compression, [&](const std::string& line) {
+        if (progress) {
+          progress({build::TransferUpdate::kLine, "", "", 0, 0, line});
+        }
+      });
+  if (!distributable) return PrintFailure(distributable.error());
+  base::Status pushed = access.Push(*distributable, {*dest}, progress);
   if (!pushed) return PrintFailure(pushed.error());
-  if (quiet) std::printf("%s\n", local->digest.ToString().c_str());
+  if (quiet) std::printf("%s\n", distributable->digest.ToString().c_str());
   return kExitOk;
 }
 

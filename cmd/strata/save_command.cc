@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "build/distributable.h"
 #include "build/outputs.h"
 #include "commands.h"
 #include "flag_set.h"
@@ -21,6 +22,8 @@ constexpr char kSaveUsage[] =
     "Save images to a tar archive, written to standard output unless -o\n"
     "names a file. The docker format is what 'docker load' reads (and is\n"
     "also an OCI layout); the oci format is a plain OCI image layout.\n"
+    "Layers a build wrote are compressed on the way (once: the result is\n"
+    "kept).\n"
     "\n"
     "Options:\n";
 
@@ -34,7 +37,7 @@ base::Status CheckFormat(const std::string& value) {
 // a tag names the image in the archive; one given as an ID does not.
 base::Result<std::vector<image::LayoutImage>> SaveImages(
     const store::Store& store, const std::vector<std::string>& names,
-    bool docker) {
+    bool docker, const layer::CompressionOptions& compression) {
   STRATA_ASSIGN_OR_RETURN(std::vector<ImageInfo> all, ListImageInfos(store));
   std::vector<image::LayoutImage> out;
   std::map<base::Digest, size_t> by_digest;  // docker: one entry per image
@@ -48,15 +51,17 @@ base::Result<std::vector<image::LayoutImage>> SaveImages(
         ref ? image::ImageKey(*ref) : base::Result<std::string>(ref.error());
     bool by_tag = key && found.front().entry.name == *key;
     const ImageInfo& info = found.front();
+    STRATA_ASSIGN_OR_RETURN(
+        image::Descriptor manifest,
+        build::DistributableImage(store, info.entry.manifest, compression));
     image::LayoutImage entry =
-        by_tag ? build::NamedLayoutImage(info.entry.manifest, info.entry.ref)
-               : image::LayoutImage{info.entry.manifest, "", {}};
+        by_tag ? build::NamedLayoutImage(manifest, info.entry.ref)
+               : image::LayoutImage{manifest, "", {}};
     if (!docker) {
       out.push_back(std::move(entry));
       continue;
     }
-    auto [it, fresh] =
-        by_digest.try_emplace(info.entry.manifest.digest, out.size());
+    auto [it, fresh] = by_digest.try_emplace(manifest.digest, out.size());
     if (fresh) out.push_back(std::move(entry));
     if (by_tag) {
       out[it->second].repo_tags.push_back(info.entry.ref.Familiar());
@@ -68,13 +73,15 @@ base::Result<std::vector<image::LayoutImage>> SaveImages(
 }  // namespace
 
 int RunSave(const std::vector<std::string>& args) {
-  std::string root, output, format = "docker";
+  std::string root, output, format = "docker", compression_name = "gzip";
   bool help = false;
   FlagSet flags;
   flags.String("output", 'o', &output, "FILE",
                "Write to FILE instead of standard output");
   flags.String("format", 0, &format, "FORMAT",
                "Archive format: docker (default) or oci", CheckFormat);
+  flags.String("compression", 0, &compression_name, "ALGO",
+               "Layer compression: gzip (default), zstd, uncompressed");
   AddRootFlag(flags, &root);
   flags.Bool("help", 'h', &help, "Print this help");
   base::Result<std::vector<std::string>> positional = flags.Parse(args);
@@ -86,6 +93,9 @@ int RunSave(const std::vector<std::string>& args) {
   if (positional->empty()) {
     return UsageError("save", "requires at least 1 argument");
   }
+  base::Result<layer::CompressionOptions> compression =
+      build::LayerCompression(compression_name);
+  if (!compression) return UsageError("save", compression.error().message());
   if ((output.empty() || output == "-") && ::isatty(STDOUT_FILENO)) {
     std::fprintf(stderr,
                  "strata: cowardly refusing to save to a terminal. Use the -o "
@@ -99,7 +109,7 @@ int RunSave(const std::vector<std::string>& args) {
   if (!lock) return PrintFailure(lock.error());
   bool docker = format == "docker";
   base::Result<std::vector<image::LayoutImage>> images =
-      SaveImages(**store, *positional, docker);
+      SaveImages(**store, *positional, docker, *compression);
   if (!images) return PrintFailure(images.error());
   base::Status st = image::WriteLayoutTar(
       **store, output.empty() ? "-" : output, *images,

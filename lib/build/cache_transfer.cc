@@ -5,6 +5,7 @@
 
 #include "base/file.h"
 #include "base/str.h"
+#include "build/distributable.h"
 #include "build/options.h"
 #include "image/layout.h"
 #include "image/oci.h"
@@ -196,7 +197,9 @@ Result<CacheSpec> ParseCacheSpec(std::string_view text, bool to) {
 Status ExportCache(store::Store& store, RegistryAccess& registries,
                    const CacheSpec& spec,
                    const std::vector<std::pair<Digest, cache::Entry>>& used,
-                   const BuiltImage& image, const RegistryProgress& progress) {
+                   const BuiltImage& image,
+                   const layer::CompressionOptions& compression,
+                   const RegistryProgress& progress) {
   bool max = Attr(spec, "mode") == "max";
   std::set<Digest> final_layers;
   for (const image::Descriptor& l : image.parsed.layers) {
@@ -211,6 +214,22 @@ Status ExportCache(store::Store& store, RegistryAccess& registries,
       continue;
     }
     entries.emplace_back(key, entry);
+  }
+  // The cache leaves the machine: its layers go compressed, as an image's
+  // do (build/distributable.h); the diffIDs stay what the steps made.
+  auto line = [&](const std::string& text) {
+    if (progress) progress(TransferUpdate{TransferUpdate::kLine, "", "", 0, 0, text});
+  };
+  for (auto& [key, entry] : entries) {
+    if (!entry.layer) continue;
+    cache::LayerRecord& l = *entry.layer;
+    image::Descriptor plain{l.media_type, l.digest, l.size, {}, std::nullopt};
+    STRATA_ASSIGN_OR_RETURN(
+        image::Descriptor out,
+        CompressedLayer(store, plain, compression, line));
+    l.media_type = out.media_type;
+    l.digest = out.digest;
+    l.size = out.size;
   }
   STRATA_ASSIGN_OR_RETURN(image::Descriptor root,
                           WriteCacheManifest(store, entries));

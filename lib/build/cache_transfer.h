@@ -15,6 +15,9 @@
 // type=registry pushes it as REF (a tag); type=local writes it into an OCI
 // layout directory under the ref name "cache" (tag= to change it).
 //
+// Layers are exported compressed (build/distributable.h: plain layers are
+// compressed once and remembered).
+//
 // mode=min (default) exports the steps without a layer and those whose
 // layer is in the final image; mode=max every step the build used or made,
 // in every stage.
@@ -37,6 +40,7 @@
 #include "build/built_image.h"
 #include "build/registry_access.h"
 #include "cache/cache.h"
+#include "layer/compression.h"
 #include "store/store.h"
 
 namespace strata::build {
@@ -62,6 +66,7 @@ base::Status ExportCache(store::Store& store, RegistryAccess& registries,
                          const std::vector<std::pair<base::Digest, cache::Entry>>&
                              entries,
                          const BuiltImage& image,
+                         const layer::CompressionOptions& compression,
                          const RegistryProgress& progress);
 
 /// Reads a cache into the local index. A cache that does not exist yet is

@@ -409,26 +409,15 @@ Status Executor::RunStages() {
 
 Result<BuildResult> Executor::Run() {
   STRATA_TRY(LoadIgnore());
-  std::string compression = options_.compression;
+  // New layers are plain tars: they are compressed only when they leave
+  // the store (build/distributable.h), so the cache does not depend on
+  // --compression either.
   layer::WriterOptions writer;
-  if (compression == "zstd") {
-    writer.compression.compression = layer::Compression::kZstd;
-    writer.compression.workers = kWorkers;
-  } else if (compression == "uncompressed") {
-    writer.compression.compression = layer::Compression::kNone;
-  } else {
-    writer.compression.compression = layer::Compression::kGzip;
-    writer.compression.workers = kWorkers;  // same bytes, both cores
-  }
-  writer.compression.level = options_.compression_level;
+  writer.compression.compression = layer::Compression::kNone;
   writer.source_date_epoch = options_.source_date_epoch;
   ctx_.emplace(StepContext{
       store_, cache::Index(store_), layer_cache_, progress_, writer,
-      // "blocks": gzip layers are written in independent 1 MiB blocks
-      // (layer/compression.h); layers cached before that are not reused.
-      base::StrCat(compression, ":blocks:",
-                   options_.compression_level.value_or(-1), ":",
-                   options_.source_date_epoch.value_or(-1))});
+      base::StrCat("tar:", options_.source_date_epoch.value_or(-1))});
   ctx_->journal = &journal_;
   STRATA_TRY(RunStages());
   StageResult& target = results_.at(plan_.target);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/file.h"
+#include "build/distributable.h"
 #include "image/layout.h"
 #include "image/local_images.h"
 #include "layer/apply.h"
@@ -83,11 +84,12 @@ image::Reference WithTag(image::Reference ref) {
 
 // One index.json entry per name, as containerd's archive writer makes.
 std::vector<image::LayoutImage> OciLayoutImages(
-    const BuiltImage& image, const std::vector<image::Reference>& names) {
-  if (names.empty()) return {image::LayoutImage{image.manifest, "", {}}};
+    const image::Descriptor& manifest,
+    const std::vector<image::Reference>& names) {
+  if (names.empty()) return {image::LayoutImage{manifest, "", {}}};
   std::vector<image::LayoutImage> out;
   for (const image::Reference& name : names) {
-    out.push_back(NamedLayoutImage(image.manifest, name));
+    out.push_back(NamedLayoutImage(manifest, name));
   }
   return out;
 }
@@ -95,9 +97,10 @@ std::vector<image::LayoutImage> OciLayoutImages(
 // One entry carrying every name as a RepoTag, so manifest.json lists the
 // image once (docker save's shape).
 image::LayoutImage DockerLayoutImage(
-    const BuiltImage& image, const std::vector<image::Reference>& names) {
-  if (names.empty()) return image::LayoutImage{image.manifest, "", {}};
-  image::LayoutImage out = NamedLayoutImage(image.manifest, names.front());
+    const image::Descriptor& manifest,
+    const std::vector<image::Reference>& names) {
+  if (names.empty()) return image::LayoutImage{manifest, "", {}};
+  image::LayoutImage out = NamedLayoutImage(manifest, names.front());
   for (const image::Reference& name : names) {
     image::Reference ref = WithTag(name);
     if (!ref.tag.empty()) out.repo_tags.push_back(ref.Familiar());
@@ -277,11 +280,16 @@ Status ExportImage(const store::Store& store, const BuiltImage& image,
 
 Status ExportOci(const store::Store& store, const BuiltImage& image,
                  const OutputSpec& spec,
-                 const std::vector<image::Reference>& tags) {
+                 const std::vector<image::Reference>& tags,
+                 const layer::CompressionOptions& compression) {
   std::string dest = Attr(spec, "dest");
   STRATA_ASSIGN_OR_RETURN(std::vector<image::Reference> names,
                           OutputNames(spec, tags));
-  std::vector<image::LayoutImage> images = OciLayoutImages(image, names);
+  // Layouts are for registries and other tools: layers go compressed.
+  STRATA_ASSIGN_OR_RETURN(
+      image::Descriptor manifest,
+      DistributableImage(store, image.manifest, compression));
+  std::vector<image::LayoutImage> images = OciLayoutImages(manifest, names);
   bool tar_given = spec.attrs.count("tar") != 0;
   STRATA_ASSIGN_OR_RETURN(bool tar, BoolAttr(spec, "tar", true));
   if (!tar && (dest.empty() || dest == "-")) {
@@ -298,7 +306,8 @@ Status ExportOci(const store::Store& store, const BuiltImage& image,
 
 Status ExportDocker(const store::Store& store, const BuiltImage& image,
                     const OutputSpec& spec,
-                    const std::vector<image::Reference>& tags) {
+                    const std::vector<image::Reference>& tags,
+                    const layer::CompressionOptions& compression) {
   std::string dest = Attr(spec, "dest");
   if (dest.empty()) {
     return MakeError(Code::kInvalidArgument,
@@ -310,7 +319,11 @@ Status ExportDocker(const store::Store& store, const BuiltImage& image,
   STRATA_ASSIGN_OR_RETURN(std::vector<image::Reference> names,
                           OutputNames(spec, tags));
   if (dest != "-") STRATA_TRY(MakeParent(dest));
-  return image::WriteLayoutTar(store, dest, {DockerLayoutImage(image, names)},
+  STRATA_ASSIGN_OR_RETURN(
+      image::Descriptor manifest,
+      DistributableImage(store, image.manifest, compression));
+  return image::WriteLayoutTar(store, dest,
+                               {DockerLayoutImage(manifest, names)},
                                image::ArchiveFlavor::kDocker);
 }
 
@@ -338,12 +351,17 @@ Status ExportFileSystem(LayerCache& layers, const BuiltImage& image,
 
 Status ExportOne(const store::Store& store, LayerCache& layers,
                  const BuiltImage& image, const OutputSpec& spec,
-                 const std::vector<image::Reference>& tags) {
+                 const std::vector<image::Reference>& tags,
+                 const layer::CompressionOptions& compression) {
   if (spec.type == "image" || spec.type == "registry") {
     return ExportImage(store, image, spec, tags);
   }
-  if (spec.type == "oci") return ExportOci(store, image, spec, tags);
-  if (spec.type == "docker") return ExportDocker(store, image, spec, tags);
+  if (spec.type == "oci") {
+    return ExportOci(store, image, spec, tags, compression);
+  }
+  if (spec.type == "docker") {
+    return ExportDocker(store, image, spec, tags, compression);
+  }
   if (spec.type == "local" || spec.type == "tar") {
     return ExportFileSystem(layers, image, spec);
   }
@@ -469,10 +487,11 @@ Result<std::vector<image::Reference>> PushTargets(
 Status ExportOutputs(const store::Store& store, LayerCache& layers,
                      const BuiltImage& image,
                      const std::vector<OutputSpec>& outputs,
-                     const std::vector<image::Reference>& tags) {
+                     const std::vector<image::Reference>& tags,
+                     const layer::CompressionOptions& compression) {
   if (outputs.empty()) return TagBuiltImage(store, image, tags);
   for (const OutputSpec& spec : outputs) {
-    Status st = ExportOne(store, layers, image, spec, tags);
+    Status st = ExportOne(store, layers, image, spec, tags, compression);
     if (!st) {
       return std::move(st).error().WithContext(
           base::StrCat("output type=", spec.type));

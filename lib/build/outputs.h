@@ -44,6 +44,7 @@
 #include "build/options.h"
 #include "image/layout.h"
 #include "image/reference.h"
+#include "layer/compression.h"
 #include "layer/view.h"
 #include "layer/writer.h"
 #include "store/store.h"
@@ -59,12 +60,15 @@ base::Result<std::vector<image::Reference>> PushTargets(
 /// Sends `image` to every output, in order, stopping at the first error.
 /// With no outputs, does what a build without --output does: tags the
 /// image in the local store under `tags` (TagBuiltImage). `layers`
-/// unpacks layers for the local and tar types. Call with the store lock
-/// held (shared), as a build holds it.
+/// unpacks layers for the local and tar types; OCI layouts and docker
+/// archives get the layers compressed as `compression` says
+/// (build/distributable.h), as buildx's exporters write them. Call with
+/// the store lock held (shared), as a build holds it.
 base::Status ExportOutputs(const store::Store& store, LayerCache& layers,
                            const BuiltImage& image,
                            const std::vector<OutputSpec>& outputs,
-                           const std::vector<image::Reference>& tags);
+                           const std::vector<image::Reference>& tags,
+                           const layer::CompressionOptions& compression);
 
 /// The default output: points each of `tags` at the image's manifest in
 /// the local image index. No tags: nothing to do.

@@ -4,6 +4,7 @@
 
 #include "base/file.h"
 #include "build/cache_transfer.h"
+#include "build/distributable.h"
 #include "build/executor.h"
 #include "build/outputs.h"
 #include "build/registry_access.h"
@@ -18,16 +19,18 @@ using base::Result;
 
 namespace {
 
+// `manifest`: the image's manifest as pushed when it was, else as stored.
 base::Status WriteMetadata(const std::string& path, const BuiltImage& img,
+                           const image::Descriptor& manifest,
                            const BuildOptions& options,
                            const std::vector<std::string>& bases) {
   nlohmann::ordered_json j;
   j["containerimage.config.digest"] = img.parsed.config.digest.ToString();
-  j["containerimage.digest"] = img.manifest.digest.ToString();
+  j["containerimage.digest"] = manifest.digest.ToString();
   nlohmann::ordered_json desc;
-  desc["mediaType"] = img.manifest.media_type;
-  desc["digest"] = img.manifest.digest.ToString();
-  desc["size"] = img.manifest.size;
+  desc["mediaType"] = manifest.media_type;
+  desc["digest"] = manifest.digest.ToString();
+  desc["size"] = manifest.size;
   j["containerimage.descriptor"] = desc;
   std::vector<std::string> names;
   for (const image::Reference& t : options.tags) names.push_back(t.ToString());
@@ -49,6 +52,11 @@ base::Status WriteMetadata(const std::string& path, const BuiltImage& img,
 
 Result<BuildSummary> BuildAndExport(const BuildOptions& options,
                                     ProgressSink& progress) {
+  // Checked before the build: layers are compressed only on the way out.
+  STRATA_ASSIGN_OR_RETURN(
+      layer::CompressionOptions compression,
+      LayerCompression(options.compression, options.compression_level));
+  STRATA_TRY(layer::CheckCompressionOptions(compression));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
                           store::Store::Open(options.root));
   // Shared: builds run side by side; prune waits for them.
@@ -79,7 +87,8 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
                           " done");
   LayerCache layers(*store);
   base::Status exported =
-      ExportOutputs(*store, layers, img, options.outputs, options.tags);
+      ExportOutputs(*store, layers, img, options.outputs, options.tags,
+                    compression);
   if (!exported) {
     progress.Error(id, exported.error().message());
     return std::move(exported).error();
@@ -100,15 +109,19 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
     }
     push.insert(push.end(), options.tags.begin(), options.tags.end());
   }
+  image::Descriptor manifest = img.manifest;
   if (!push.empty()) {
-    base::Status pushed = registries.Push(
-        img.manifest, push, LinesOnly([&](const std::string& line) {
-          progress.Status(id, line);
-        }));
+    auto line = [&](const std::string& text) { progress.Status(id, text); };
+    Result<image::Descriptor> distributable =
+        DistributableImage(*store, img.manifest, compression, line);
+    base::Status pushed =
+        distributable ? registries.Push(*distributable, push, LinesOnly(line))
+                      : base::Status(std::move(distributable).error());
     if (!pushed) {
       progress.Error(id, pushed.error().message());
       return std::move(pushed).error();
     }
+    manifest = *distributable;
   }
   progress.Done(id);
 
@@ -116,7 +129,7 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
     STRATA_ASSIGN_OR_RETURN(CacheSpec spec, ParseCacheSpec(text, true));
     int cid = progress.Start("exporting cache to " + text);
     base::Status exported_cache = ExportCache(
-        *store, registries, spec, result.cache_entries, img,
+        *store, registries, spec, result.cache_entries, img, compression,
         LinesOnly([&](const std::string& line) { progress.Status(cid, line); }));
     if (!exported_cache) {
       progress.Error(cid, exported_cache.error().message());
@@ -131,11 +144,12 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
   }
   if (!options.metadata_file.empty()) {
     STRATA_TRY(
-        WriteMetadata(options.metadata_file, img, options, result.bases));
+        WriteMetadata(options.metadata_file, img, manifest, options,
+                      result.bases));
   }
   BuildSummary summary;
   summary.image_id = img.parsed.config.digest.ToString();
-  summary.manifest_digest = img.manifest.digest.ToString();
+  summary.manifest_digest = manifest.digest.ToString();
   summary.warnings = std::move(result.warnings);
   return summary;
 }

@@ -44,8 +44,9 @@ struct StepContext {
   LayerCache& layers;
   ProgressSink& progress;
   layer::WriterOptions writer;
-  /// The layer compression, part of every layer step's cache key.
-  std::string compression_key;
+  /// How layers are written (plain tar, SOURCE_DATE_EPOCH), part of every
+  /// layer step's cache key.
+  std::string layer_format_key;
   CacheJournal* journal = nullptr;
 };
 

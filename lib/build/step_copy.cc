@@ -105,7 +105,7 @@ Result<StepOutcome> ExecCopy(const StepContext& ctx, const StepInputs& in,
              .Add("parent", fs.key)
              .Add("op", CopyKeyText(command, options))
              .Add("content", content)
-             .Add("layer", ctx.compression_key)
+             .Add("layer", ctx.layer_format_key)
              .Finish();
   return CachedStep(ctx, *key, in.no_cache,
                     [&]() -> Result<std::optional<Layer>> {

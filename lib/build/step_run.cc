@@ -222,7 +222,7 @@ Result<StepOutcome> ExecRun(const StepContext& ctx, const StepInputs& in,
       .Add("cwd", cwd)
       .Add("network", run.network)
       .Add("mounts", mounts_key)
-      .Add("layer", ctx.compression_key);
+      .Add("layer", ctx.layer_format_key);
   for (const sandbox::PipeFile& f : pipe_files) kb.Add("pipe-file", f.data);
   *key = kb.Finish();
 

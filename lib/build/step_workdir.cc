@@ -44,7 +44,7 @@ Result<StepOutcome> ExecWorkdir(const StepContext& ctx, const StepInputs& in,
              .Add("op", "WORKDIR")
              .Add("path", wd)
              .Add("user", user)
-             .Add("layer", ctx.compression_key)
+             .Add("layer", ctx.layer_format_key)
              .Finish();
   return CachedStep(ctx, *key, in.no_cache, [&]() -> Result<std::optional<Layer>> {
     STRATA_ASSIGN_OR_RETURN(layer::LayeredView view, ViewOf(ctx, fs.layers));

@@ -451,24 +451,22 @@ Compression DetectCompression(std::span<const uint8_t> h) {
   return Compression::kNone;
 }
 
-Result<std::unique_ptr<base::Sink>> NewCompressingSink(
-    base::Sink* next, const CompressionOptions& options) {
-  STRATA_CHECK(next != nullptr);
+Status CheckCompressionOptions(const CompressionOptions& options) {
+  if (options.workers < 0) {
+    return MakeError(Code::kInvalidArgument,
+                     CompressionName(options.compression),
+                     " workers must be >= 0");
+  }
   switch (options.compression) {
     case Compression::kNone:
-      return std::unique_ptr<base::Sink>(new PassThroughSink(next));
+      return base::OkStatus();
     case Compression::kGzip: {
       int level = options.level.value_or(Z_DEFAULT_COMPRESSION);
       if (level != Z_DEFAULT_COMPRESSION && (level < 0 || level > 9)) {
         return MakeError(Code::kInvalidArgument, "gzip level ", level,
                          " is not in 0..9");
       }
-      if (options.workers < 0) {
-        return MakeError(Code::kInvalidArgument, "gzip workers must be >= 0");
-      }
-      auto sink = std::make_unique<GzipSink>(next);
-      STRATA_TRY(sink->Init(level, options.workers));
-      return std::unique_ptr<base::Sink>(std::move(sink));
+      return base::OkStatus();
     }
     case Compression::kZstd: {
       int level = options.level.value_or(ZSTD_CLEVEL_DEFAULT);
@@ -477,11 +475,32 @@ Result<std::unique_ptr<base::Sink>> NewCompressingSink(
                          " is not in ", ZSTD_minCLevel(), "..",
                          ZSTD_maxCLevel());
       }
-      if (options.workers < 0) {
-        return MakeError(Code::kInvalidArgument, "zstd workers must be >= 0");
-      }
+      return base::OkStatus();
+    }
+    default:
+      return MakeError(Code::kUnsupported, "cannot write ",
+                       CompressionName(options.compression),
+                       " compressed layers");
+  }
+}
+
+Result<std::unique_ptr<base::Sink>> NewCompressingSink(
+    base::Sink* next, const CompressionOptions& options) {
+  STRATA_CHECK(next != nullptr);
+  STRATA_TRY(CheckCompressionOptions(options));
+  switch (options.compression) {
+    case Compression::kNone:
+      return std::unique_ptr<base::Sink>(new PassThroughSink(next));
+    case Compression::kGzip: {
+      auto sink = std::make_unique<GzipSink>(next);
+      STRATA_TRY(sink->Init(options.level.value_or(Z_DEFAULT_COMPRESSION),
+                            options.workers));
+      return std::unique_ptr<base::Sink>(std::move(sink));
+    }
+    case Compression::kZstd: {
       auto sink = std::make_unique<ZstdSink>(next);
-      STRATA_TRY(sink->Init(level, options.workers));
+      STRATA_TRY(sink->Init(options.level.value_or(ZSTD_CLEVEL_DEFAULT),
+                            options.workers));
       return std::unique_ptr<base::Sink>(std::move(sink));
     }
     default:

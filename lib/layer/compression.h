@@ -67,6 +67,10 @@ struct CompressionOptions {
   int workers = 0;
 };
 
+/// InvalidArgument for a bad level or worker count, Unsupported for
+/// bzip2/xz: what NewCompressingSink would refuse.
+base::Status CheckCompressionOptions(const CompressionOptions& options);
+
 /// A Sink that compresses everything written to it into `next` (not
 /// owned; must outlive the sink). Close() ends the compressed stream, then
 /// closes `next`. Writes after a failure or after Close() fail.

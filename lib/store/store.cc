@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -118,9 +119,35 @@ BlobWriter::~BlobWriter() {
   if (!committed_) ::unlink(tmp_path_.c_str());
 }
 
-Status BlobWriter::Flush() {
+// Runs of zeros become holes (a layer holding a sparse file stays sparse
+// in the store); everything else is written as it comes. Every write but
+// the last is a whole number of kWriteBuffers, so units stay aligned to
+// the file.
+Status BlobWriter::WriteOut(std::span<const uint8_t> data) {
+  constexpr size_t kHoleUnit = 64 << 10;
+  static_assert(kWriteBuffer % kHoleUnit == 0);
   base::FdSink sink(fd_.get(), tmp_path_);
-  STRATA_TRY(sink.Write(buffer_));
+  while (!data.empty()) {
+    size_t n = std::min(data.size(), kHoleUnit);
+    std::span<const uint8_t> chunk = data.first(n);
+    bool zero = n == kHoleUnit && chunk[0] == 0 &&
+                std::memcmp(chunk.data(), chunk.data() + 1, n - 1) == 0;
+    if (zero) {
+      if (::lseek(fd_.get(), static_cast<off_t>(n), SEEK_CUR) < 0) {
+        return MakeError(Code::kIo, tmp_path_, ": lseek: ", ErrnoText(errno));
+      }
+    } else {
+      STRATA_TRY(sink.Write(chunk));
+    }
+    ends_in_hole_ = zero;
+    data = data.subspan(n);
+  }
+  return base::OkStatus();
+}
+
+Status BlobWriter::Flush() {
+  STRATA_TRY(WriteOut(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(buffer_.data()), buffer_.size())));
   buffer_.clear();
   return base::OkStatus();
 }
@@ -128,18 +155,29 @@ Status BlobWriter::Flush() {
 Status BlobWriter::Write(std::span<const uint8_t> data) {
   hash_.Update(data);
   size_ += static_cast<int64_t>(data.size());
-  if (buffer_.size() + data.size() > kWriteBuffer) STRATA_TRY(Flush());
-  if (data.size() >= kWriteBuffer) {
-    base::FdSink sink(fd_.get(), tmp_path_);
-    return sink.Write(data);
+  auto keep = [&](std::span<const uint8_t> d) {
+    buffer_.append(reinterpret_cast<const char*>(d.data()), d.size());
+  };
+  if (!buffer_.empty()) {
+    size_t take = std::min(data.size(), kWriteBuffer - buffer_.size());
+    keep(data.first(take));
+    data = data.subspan(take);
+    if (buffer_.size() < kWriteBuffer) return base::OkStatus();
+    STRATA_TRY(Flush());
   }
-  buffer_.append(reinterpret_cast<const char*>(data.data()), data.size());
+  // Whole buffers' worth go straight out; the rest waits in the buffer.
+  size_t direct = data.size() - data.size() % kWriteBuffer;
+  if (direct > 0) STRATA_TRY(WriteOut(data.first(direct)));
+  keep(data.subspan(direct));
   return base::OkStatus();
 }
 
 Result<Digest> BlobWriter::Commit(std::optional<Digest> expected) {
   STRATA_CHECK(!committed_);
   STRATA_TRY(Flush());
+  if (ends_in_hole_ && ::ftruncate(fd_.get(), size_) != 0) {
+    return MakeError(Code::kIo, tmp_path_, ": ftruncate: ", ErrnoText(errno));
+  }
   Digest got = hash_.Finish();
   if (expected && *expected != got) {
     return MakeError(Code::kDigestMismatch, "digest mismatch: expected ",

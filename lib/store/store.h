@@ -86,6 +86,7 @@ class BlobWriter : public base::Sink {
   BlobWriter(std::string store_blob_dir, std::string tmp_path,
              base::UniqueFd fd);
   base::Status Flush();
+  base::Status WriteOut(std::span<const uint8_t> data);
 
   std::string blob_dir_;
   std::string tmp_path_;
@@ -93,6 +94,7 @@ class BlobWriter : public base::Sink {
   base::Sha256 hash_;
   std::string buffer_;
   int64_t size_ = 0;
+  bool ends_in_hole_ = false;
   bool committed_ = false;
 };
 

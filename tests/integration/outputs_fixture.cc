@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "build/distributable.h"
 #include "build/outputs.h"
 #include "image/local_images.h"
 #include "layer/writer.h"
@@ -143,7 +144,9 @@ Status Run(const std::string& root, const std::string& out) {
       {"local", {{"dest", out + "/local"}}},
       {"tar", {{"dest", out + "/fs.tar"}}},
   };
-  STRATA_TRY(build::ExportOutputs(*store, layers, img, outputs, {tag}));
+  STRATA_ASSIGN_OR_RETURN(layer::CompressionOptions gzip,
+                          build::LayerCompression("gzip"));
+  STRATA_TRY(build::ExportOutputs(*store, layers, img, outputs, {tag}, gzip));
   std::printf("%s\n", img.manifest.digest.ToString().c_str());
   return base::OkStatus();
 }

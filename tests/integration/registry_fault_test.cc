@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "build/distributable.h"
 #include "build_fixture.h"
 #include "support/fault_proxy.h"
 #include "support/registry_server.h"
@@ -61,8 +62,19 @@ class RegistryFaultTest : public BuildTest {
     Write("small.txt", "small\n");
     MustBuild({"-t", "app:v1", "--metadata-file", path("meta.json")});
     json meta = json::parse(*base::ReadFile(path("meta.json")));
-    digest_ = meta.value("containerimage.digest", "");
-    ASSERT_FALSE(digest_.empty()) << meta;
+    json local = meta["containerimage.descriptor"];
+    ASSERT_TRUE(local.is_object()) << meta;
+    // What a push sends: the image with its layers gzipped
+    // (build/distributable.h); this also leaves that manifest in the store.
+    std::unique_ptr<store::Store> store = *store::Store::Open(root());
+    image::Descriptor desc{local["mediaType"].get<std::string>(),
+                           *base::Digest::Parse(local["digest"].get<std::string>()),
+                           local["size"].get<int64_t>(), {}, std::nullopt};
+    base::Result<image::Descriptor> pushed = build::DistributableImage(
+        *store, desc, *build::LayerCompression("gzip"));
+    ASSERT_TRUE(pushed) << pushed.error().ToString();
+    ASSERT_NE(pushed->digest, desc.digest);  // the layers were plain
+    digest_ = pushed->digest.ToString();
   }
 
   CommandResult Strata(std::vector<std::string> args) {

@@ -131,6 +131,86 @@ TEST_F(RegistryTest, PushAndPullRoundTripWithSkopeo) {
   EXPECT_NE(push.out.find("mounted from app"), std::string::npos) << push.out;
 }
 
+// A build stores its new layers as plain tars; a push compresses them,
+// once per format, and the registry gets compressed layers that read back.
+TEST_F(RegistryTest, PushCompressesBuiltLayersOncePerFormat) {
+  StartRegistry(RegistryServer::kPlain);
+  SeedBusybox("busybox");
+  std::string reg = registry_->host();
+  Write("Dockerfile",
+        "FROM " + reg + "/busybox:latest\n"
+        "RUN echo built > /built\n"
+        "COPY hello.txt /hello.txt\n");
+  Write("hello.txt", std::string(100000, 'h'));
+  MustBuild({"-t", "app:v1", "--metadata-file", path("meta.json")});
+  nlohmann::json meta =
+      nlohmann::json::parse(*base::ReadFile(path("meta.json")));
+  std::string local = meta["containerimage.digest"];
+  auto stored = image::ParseManifest(
+      *base::ReadFile(root() + "/blobs/sha256/" + local.substr(7)));
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->layers.size(), 3u);
+  EXPECT_EQ(stored->layers[1].media_type, image::media::kOciLayer);
+  EXPECT_EQ(stored->layers[2].media_type, image::media::kOciLayer);
+
+  auto media_types = [&](const std::string& ref) {
+    CommandResult r = Skopeo({"inspect", "--raw", "--tls-verify=false",
+                              "docker://" + ref});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> out;
+    nlohmann::json m = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(m["layers"].is_array()) << r.out;
+    for (const auto& l : m["layers"]) {
+      out.push_back(l["mediaType"]);
+    }
+    return out;
+  };
+  auto compressed_lines = [](const std::string& out) {
+    size_t n = 0;
+    for (size_t at = out.find("compressed "); at != std::string::npos;
+         at = out.find("compressed ", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+
+  CommandResult gz = Strata({"push", "--root", root(), "app:v1",
+                             reg + "/app:gz"});
+  ASSERT_EQ(gz.exit_code, 0) << gz.err;
+  EXPECT_EQ(compressed_lines(gz.out), 2u) << gz.out;
+  std::string gz_digest = SkopeoDigest(reg + "/app:gz");
+  EXPECT_NE(gz_digest, local);
+  std::vector<std::string> types = media_types(reg + "/app:gz");
+  ASSERT_EQ(types.size(), 3u);
+  EXPECT_EQ(types[0], stored->layers[0].media_type);  // the base, as it was
+  EXPECT_EQ(types[1], image::media::kOciLayerGzip);
+  EXPECT_EQ(types[2], image::media::kOciLayerGzip);
+
+  // Again, under another name: nothing compressed, the same manifest.
+  CommandResult again = Strata({"push", "--root", root(), "-q", "app:v1",
+                                reg + "/app:again"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, gz_digest + "\n");
+  EXPECT_EQ(SkopeoDigest(reg + "/app:again"), gz_digest);
+
+  CommandResult zst = Strata({"push", "--root", root(), "--compression",
+                              "zstd", "app:v1", reg + "/app:zstd"});
+  ASSERT_EQ(zst.exit_code, 0) << zst.err;
+  EXPECT_EQ(compressed_lines(zst.out), 2u) << zst.out;
+  types = media_types(reg + "/app:zstd");
+  ASSERT_EQ(types.size(), 3u);
+  EXPECT_EQ(types[2], image::media::kOciLayerZstd);
+
+  // Both read back: a fresh store builds on each and sees the files.
+  for (const std::string tag : {"gz", "zstd"}) {
+    Write("Dockerfile", "FROM " + reg + "/app:" + tag + "\n");
+    std::string out = path("out-" + tag);
+    MustBuild({"-o", "type=local,dest=" + out}, path("fresh-" + tag));
+    EXPECT_EQ(*base::ReadFile(out + "/built"), "built\n") << tag;
+    EXPECT_EQ(fs::file_size(out + "/hello.txt"), 100000u) << tag;
+  }
+}
+
 // A build that only adds layers on top of a registry base never downloads
 // the base's layers, and its push mounts them from the base's repository.
 TEST_F(RegistryTest, BaseLayersAreFetchedOnlyWhenAStepReadsThem) {

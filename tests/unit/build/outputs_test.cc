@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "build/distributable.h"
 #include "image/local_images.h"
 #include "layer/writer.h"
 #include "support/test_support.h"
@@ -200,7 +201,8 @@ class OutputsTest : public ::testing::Test {
   }
   base::Status Export(const std::vector<OutputSpec>& outputs,
                       const std::vector<image::Reference>& tags = {}) {
-    return ExportOutputs(*store_, *cache_, image_, outputs, tags);
+    return ExportOutputs(*store_, *cache_, image_, outputs, tags,
+                         *LayerCompression("gzip"));
   }
   std::string Path(const std::string& rel) const {
     return tmp_.path() + "/" + rel;
@@ -515,7 +517,7 @@ TEST_F(OutputsTest, ScratchImageExportsEmpty) {
   ASSERT_TRUE(ExportOutputs(*store_, *cache_, scratch,
                             {Out("local", {{"dest", Path("empty")}}),
                              Out("tar", {{"dest", Path("empty.tar")}})},
-                            {}));
+                            {}, *LayerCompression("gzip")));
   EXPECT_TRUE(fs::is_empty(Path("empty")));
   EXPECT_EQ(GetFile(Path("empty.tar")), std::string(1024, '\0'));
 }

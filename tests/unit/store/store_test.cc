@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -60,6 +61,28 @@ TEST(StoreTest, StreamedBlobIsRenamedToItsDigest) {
   EXPECT_EQ(*store->BlobSize(*digest), static_cast<int64_t>(want.size()));
   EXPECT_EQ(*store->ReadBlob(*digest), want);
   EXPECT_EQ(CountEntries(dir.path() + "/tmp"), 0u);
+}
+
+TEST(StoreTest, RunsOfZerosBecomeHoles) {
+  testing::ScopedTempDir dir;
+  auto store = *Store::Open(dir.path());
+  auto w = *store->NewBlobWriter();
+  std::string want = "head" + std::string(8 << 20, '\0') + "middle" +
+                     std::string(5 << 20, '\0');  // ends in a hole
+  // In pieces of several sizes, through the buffer and around it.
+  ASSERT_TRUE(w->Write(want.substr(0, 4)));
+  ASSERT_TRUE(w->Write(want.substr(4, 100)));
+  ASSERT_TRUE(w->Write(want.substr(104, (8 << 20) - 100)));
+  ASSERT_TRUE(w->Write(want.substr((8 << 20) + 4)));
+  auto digest = w->Commit();
+  ASSERT_TRUE(digest);
+  EXPECT_EQ(*digest, Digest::Of(want));
+  EXPECT_EQ(*store->BlobSize(*digest), static_cast<int64_t>(want.size()));
+  EXPECT_EQ(*store->ReadBlob(*digest), want);
+  struct stat st;
+  ASSERT_EQ(::stat(store->BlobPath(*digest).c_str(), &st), 0);
+  // 13 MiB long, well under 1 MiB on disk.
+  EXPECT_LT(st.st_blocks * 512, 1 << 20) << st.st_blocks;
 }
 
 TEST(StoreTest, AbandonedOrMismatchedWriteLeavesNothing) {
