@@ -257,15 +257,17 @@ buildah_owner_quirk() {
 
 # Empties every tool's store before a cold scenario, then lets the
 # deletions age: on ext4 without a journal (these VMs' root) the kernel
-# skips inodes freed in the last 30 s when it allocates new ones, so a
-# build started right after removing ~10,000 files spends seconds of system
-# time scanning them. A CI runner starts from a clean disk, not from one
-# that just lost a store; all tools get the same treatment.
+# skips inodes freed in the last 60 s (360 s while their inode table block
+# is dirty, hence the sync) when it allocates new ones (ialloc.c,
+# recently_deleted), so a build started right after removing ~10,000 files
+# spends seconds of system time scanning them. A CI runner starts from a
+# clean disk, not from one that just lost a store; all tools get the same
+# treatment.
 wipe_all_and_settle() {
   local t
   for t in "${tools[@]}"; do "${t}_wipe"; done
   sync
-  sleep 31
+  sleep 61
 }
 
 run_rep() {
