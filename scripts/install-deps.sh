@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config libarchive-dev libssl-dev
-  libcurl4-openssl-dev nlohmann-json3-dev libzstd-dev zlib1g-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libzstd-dev zlib1g-dev libdeflate-dev
   busybox-static)
 # The integration tests read strata's output with the real OCI tools,
 # serve ADD URLs from a loopback python3 http.server, build rootless with

@@ -10,9 +10,10 @@
 // An unpacked layer directory <root>/layers/<diffID hex> (layer_cache.h)
 // is kept while its diffID is the diffID of a kept layer: one listed in an
 // image's config (rootfs.diff_ids) or named by a remaining cache record.
-// Every other blob and layer directory is garbage. Records of other kinds
-// are neither roots nor pruned; entries of layers/ whose name is not a
-// digest are left alone.
+// Every other blob and layer directory is garbage: compressed forms of
+// layers (build/distributable.h) too, made again by the next push that
+// needs them. Records of other kinds are neither roots nor pruned; entries
+// of layers/ whose name is not a digest are left alone.
 //
 // Sizes are apparent sizes (st_size) of regular files and symlinks; a file
 // with several hard links counts once per directory tree; directories

@@ -1,5 +1,6 @@
 #include "layer/compression.h"
 
+#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -39,33 +40,74 @@ class PassThroughSink : public base::Sink {
   base::Sink* next_;
 };
 
-// gzip in independent blocks, as pigz writes it: the input is cut into
-// kGzipBlock-byte blocks, each deflated on its own (primed with the 32 KiB
-// before it as the dictionary, so little ratio is lost) and ended with a
-// sync flush, the last with the final block; the CRC-32s are combined.
-// The bytes depend only on the input and the level, never on how many
-// workers compress or how they are scheduled, so layers stay reproducible
-// while both cores compress. Memory is bounded: at most kGzipInFlight
-// blocks wait in the pipeline.
+// gzip in independent blocks: the input is cut into kGzipBlock-byte
+// blocks, each compressed on its own by libdeflate (about twice zlib's
+// speed at the same ratio) and the CRC-32s combined, so both cores share
+// the work. libdeflate ends each block's deflate data with a final block;
+// all but the last are joined to the next as zlib's gzjoin does: the
+// final-block bit is cleared and an empty stored block (what a sync flush
+// writes) brings the stream to a byte boundary. The result is one gzip
+// member holding one deflate stream, which every reader takes whole. The
+// bytes depend only on the input, the level and libdeflate's version,
+// never on how many workers compress or how they are scheduled. Memory is
+// bounded: at most kGzipInFlight blocks wait in the pipeline.
 constexpr size_t kGzipBlock = 1 << 20;
-constexpr size_t kGzipWindow = 32 << 10;
 
-// One raw-deflate stream per thread, reset for each block: zlib's ~270 KB
-// of state is allocated once, not once per MiB. A reset stream writes the
-// same bytes as a fresh one.
+// Per thread: a libdeflate compressor for the level, and a raw inflate
+// stream that finds where the final block starts in its output.
 struct Deflater {
-  explicit Deflater(int level) {
-    ok = deflateInit2(&stream, level, Z_DEFLATED, -15, 8,
-                      Z_DEFAULT_STRATEGY) == Z_OK;
+  explicit Deflater(int level)
+      : compressor(libdeflate_alloc_compressor(level)) {
+    ok = compressor != nullptr && inflateInit2(&scan, -15) == Z_OK;
   }
   ~Deflater() {
-    if (ok) deflateEnd(&stream);
+    if (compressor != nullptr) libdeflate_free_compressor(compressor);
+    inflateEnd(&scan);
   }
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
-  z_stream stream{};
+  libdeflate_compressor* compressor;
+  z_stream scan{};
   bool ok = false;
 };
+
+// Makes `data` (`size` bytes, one complete raw deflate stream) continuable:
+// clears the final-block bit and appends an empty non-final stored block.
+// Inflates it with Z_BLOCK to find the last block's first bit and the
+// stream's end, as zlib's examples/gzjoin.c does.
+bool JoinableDeflate(z_stream& scan, std::vector<uint8_t>& data,
+                     size_t size) {
+  if (inflateReset(&scan) != Z_OK) return false;
+  uint8_t discard[16 << 10];
+  scan.next_in = data.data();
+  scan.avail_in = static_cast<uInt>(size);
+  uint64_t last_start = 0;  // bit offset of the final block's header
+  uint64_t end = 0;         // bit offset just past the final block
+  while (true) {
+    scan.next_out = discard;
+    scan.avail_out = sizeof(discard);
+    int r = inflate(&scan, Z_BLOCK);
+    if (r != Z_OK) return false;  // the final block always stops first
+    if ((scan.data_type & 128) == 0) continue;  // mid-block: more output
+    uint64_t at = uint64_t{size - scan.avail_in} * 8 - (scan.data_type & 7);
+    if (scan.data_type & 64) {  // the final block has just ended
+      end = at;
+      break;
+    }
+    last_start = at;
+  }
+  if ((end + 7) / 8 != size) return false;
+  data[last_start / 8] &= static_cast<uint8_t>(~(1u << (last_start % 8)));
+  if (end % 8 != 0) {  // zero the padding: the stored block's header goes there
+    data[end / 8] &= static_cast<uint8_t>((1u << (end % 8)) - 1);
+  }
+  data.resize(size);
+  // The header's 3 bits (BFINAL 0, BTYPE 00) need a fresh byte unless
+  // they fit in the last one; then LEN 0 and NLEN 0xffff.
+  if (end % 8 == 0 || 8 - end % 8 < 3) data.push_back(0);
+  for (uint8_t byte : {0x00, 0x00, 0xff, 0xff}) data.push_back(byte);
+  return true;
+}
 
 class GzipSink : public base::Sink {
  public:
@@ -73,12 +115,11 @@ class GzipSink : public base::Sink {
   ~GzipSink() override { StopWorkers(); }
 
   Status Init(int level, int workers) {
-    level_ = level;
+    level_ = level == Z_DEFAULT_COMPRESSION ? 6 : level;
     in_flight_limit_ = 2 * static_cast<size_t>(std::max(workers, 1)) + 1;
     // RFC 1952 header: no name, MTIME 0, OS 255 (Go's compress/gzip); XFL
     // as zlib sets it from the level.
-    int effective = level == Z_DEFAULT_COMPRESSION ? 6 : level;
-    uint8_t xfl = effective == 9 ? 2 : effective < 2 ? 4 : 0;
+    uint8_t xfl = level_ == 9 ? 2 : level_ < 2 ? 4 : 0;
     const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 0xff};
     pending_header_.assign(header, header + sizeof(header));
     current_ = TakeBuffer();
@@ -119,7 +160,6 @@ class GzipSink : public base::Sink {
   struct Job {
     size_t index = 0;
     std::vector<uint8_t> input;
-    std::vector<uint8_t> dictionary;
     bool last = false;
     // Filled by the compressor:
     std::vector<uint8_t> output;
@@ -139,17 +179,6 @@ class GzipSink : public base::Sink {
     job->output = TakeBuffer();
     job->index = submitted_++;
     job->last = last;
-    job->dictionary = TakeBuffer();
-    job->dictionary.assign(window_.begin(), window_.end());
-    size_t keep = std::min(current_.size(), kGzipWindow);
-    if (keep == kGzipWindow) {
-      window_.assign(current_.end() - keep, current_.end());
-    } else {  // a short block: the window spans it and what came before
-      window_.insert(window_.end(), current_.begin(), current_.end());
-      if (window_.size() > kGzipWindow) {
-        window_.erase(window_.begin(), window_.end() - kGzipWindow);
-      }
-    }
     job->input.swap(current_);
     current_ = TakeBuffer();
     if (threads_.empty()) {
@@ -195,7 +224,6 @@ class GzipSink : public base::Sink {
     Status s = Emit(job->output);
     GiveBuffer(std::move(job->input));
     GiveBuffer(std::move(job->output));
-    GiveBuffer(std::move(job->dictionary));
     return s;
   }
 
@@ -245,26 +273,26 @@ class GzipSink : public base::Sink {
     }
   }
 
-  // Raw deflate of one block, on the calling thread's own deflater.
+  // Compresses one block on the calling thread's own deflater.
   static void Compress(Deflater& deflater, Job& job) {
-    job.crc = crc32(0, job.input.data(), static_cast<uInt>(job.input.size()));
-    job.input_size = job.input.size();
-    z_stream& zs = deflater.stream;
-    job.ok = deflater.ok && deflateReset(&zs) == Z_OK;
-    if (job.ok && !job.dictionary.empty()) {
-      job.ok = deflateSetDictionary(
-                   &zs, job.dictionary.data(),
-                   static_cast<uInt>(job.dictionary.size())) == Z_OK;
-    }
+    const size_t n = job.input.size();
+    job.input_size = n;
+    job.crc = static_cast<uLong>(libdeflate_crc32(0, job.input.data(), n));
+    job.ok = deflater.ok;
     if (!job.ok) return;
-    job.output.resize(deflateBound(&zs, job.input.size()) + 16);
-    zs.next_in = const_cast<Bytef*>(job.input.data());
-    zs.avail_in = static_cast<uInt>(job.input.size());
-    zs.next_out = job.output.data();
-    zs.avail_out = static_cast<uInt>(job.output.size());
-    int r = deflate(&zs, job.last ? Z_FINISH : Z_SYNC_FLUSH);
-    job.ok = job.last ? r == Z_STREAM_END : (r == Z_OK && zs.avail_in == 0);
-    job.output.resize(job.output.size() - zs.avail_out);
+    // Room for the joint too: an empty stored block, 5 bytes at most.
+    job.output.resize(
+        libdeflate_deflate_compress_bound(deflater.compressor, n) + 5);
+    size_t size = libdeflate_deflate_compress(
+        deflater.compressor, job.input.data(), n, job.output.data(),
+        job.output.size());
+    job.ok = size > 0;
+    if (!job.ok) return;
+    if (job.last) {
+      job.output.resize(size);
+    } else {
+      job.ok = JoinableDeflate(deflater.scan, job.output, size);
+    }
   }
 
   void StopWorkers() {
@@ -278,12 +306,11 @@ class GzipSink : public base::Sink {
   }
 
   base::Sink* next_;
-  int level_ = Z_DEFAULT_COMPRESSION;
+  int level_ = 6;
   size_t in_flight_limit_ = 3;
   std::vector<uint8_t> pending_header_;
   std::optional<Deflater> inline_deflater_;  // when there are no workers
   std::vector<uint8_t> current_;  // the block being filled
-  std::vector<uint8_t> window_;   // the last 32 KiB handed on
   size_t submitted_ = 0;
   size_t written_ = 0;
   uLong crc_ = 0;

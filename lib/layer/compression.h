@@ -4,11 +4,12 @@
 // Output formats, chosen for reproducible bytes:
 //   gzip  RFC 1952 single member. Header: no name, no comment, no extra
 //         field, MTIME 0, OS byte 255 ("unknown", as Go's compress/gzip
-//         writes it), XFL as zlib sets it from the level. The deflate data
-//         is cut into 1 MiB blocks compressed independently (each primed
-//         with the 32 KiB before it, ended with a sync flush), as pigz
-//         does, so `workers` threads can share the work; the bytes depend
-//         on the input and the level only, never on the number of workers.
+//         writes it), XFL as zlib sets it from the level. The input is cut
+//         into 1 MiB blocks, each compressed independently by libdeflate
+//         and joined into one deflate stream by empty stored blocks (what
+//         a sync flush writes), so `workers` threads can share the work;
+//         the bytes depend on the input, the level and libdeflate's
+//         version only, never on the number of workers.
 //   zstd  One RFC 8878 frame with a content checksum (as klauspost/zstd,
 //         used by BuildKit, and the zstd CLI write it), no content size.
 //         With workers >= 1 zstd compresses in parallel jobs; the bytes then
