@@ -3,6 +3,7 @@
 # BuildKit) on the ml-app workload of testdata/ml-app, on this machine.
 #
 #   scripts/bench.sh [--quick] [--reps N] [--with-docker] [--out DIR] [--keep]
+#                    [--no-loopfs]
 #
 # Scenarios, each run N times; within a rep the tools take turns, so that
 # drift on the machine hits all of them alike:
@@ -26,8 +27,11 @@
 #                  docker.io; dockerd started here with its own data root)
 #   --out DIR      where runs.csv (raw runs), summary.md (the tables), the
 #                  images' file lists and logs/ go (default
-#                  $BENCH_SCRATCH/results)
+#                  $BENCH_SCRATCH-results)
 #   --keep         keep stores, context and registries' data at the end
+#                  (and the scratch file system mounted)
+#   --no-loopfs    work in $BENCH_SCRATCH on its own file system, not on a
+#                  fresh ext4 mounted there (see mount_scratch_fs)
 #
 # Environment:
 #   STRATA             strata binary (default: built into build-bench/)
@@ -45,7 +49,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
-reps=5 scale=full with_docker=0 keep=0 results_dir=
+reps=5 scale=full with_docker=0 keep=0 loopfs=1 results_dir=
 while (($#)); do
   case $1 in
     --quick) reps=1 scale=small with_docker=0 ;;
@@ -53,6 +57,7 @@ while (($#)); do
     --with-docker) with_docker=1 ;;
     --out) results_dir=${2:?--out needs a directory}; shift ;;
     --keep) keep=1 ;;
+    --no-loopfs) loopfs=0 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -62,7 +67,7 @@ done
 [[ $(id -u) == 0 ]] || die "run as root (debootstrap, buildah, dockerd)"
 
 scratch=${BENCH_SCRATCH:-/tmp/strata-bench}
-results_dir=${results_dir:-$scratch/results}
+results_dir=${results_dir:-$scratch-results}
 ctx=$scratch/ctx
 logs=$results_dir/logs
 csv=$results_dir/runs.csv
@@ -86,6 +91,24 @@ prepare_scratch() {
   local free_gb
   free_gb=$(df --output=avail -BG "$scratch" | tail -1 | tr -dc 0-9)
   ((free_gb >= 4)) || die "only ${free_gb} GB free under $scratch"
+  mount_scratch_fs
+}
+
+# Every store, registry and context lives on a fresh ext4 (with its
+# journal, as a CI runner's disk has) in a sparse image file beside the
+# scratch dir. These VMs' root is ext4 without a journal, where allocating
+# inodes scans those freed in the last minute (ialloc.c, recently_deleted):
+# a build right after another tool deleted its files spent up to half its
+# time there, by chance of which inode groups it landed in.
+scratch_img=$scratch.ext4
+mount_scratch_fs() {
+  ((loopfs)) || return 0
+  mountpoint -q "$scratch" && umount "$scratch"
+  rm -f "$scratch_img"
+  truncate -s 40G "$scratch_img"
+  mkfs.ext4 -q -F "$scratch_img"
+  mount -o loop "$scratch_img" "$scratch"
+  touch "$scratch/.strata-bench"
 }
 
 install_tools() {
@@ -136,6 +159,9 @@ cleanup() {
   if ((!keep)); then
     find "$scratch" -mindepth 1 -maxdepth 1 ! -path "$results_dir" \
       ! -name .strata-bench -exec rm -rf {} +
+    if ((loopfs)) && mountpoint -q "$scratch"; then
+      umount "$scratch" && rm -f "$scratch_img"
+    fi
   fi
   exit "$rc"
 }
@@ -255,19 +281,18 @@ buildah_owner_quirk() {
   sed -i 's|^app d 755 10001:10001 -$|app d 755 0:0 -|' "$1"
 }
 
-# Empties every tool's store before a cold scenario, then lets the
-# deletions age: on ext4 without a journal (these VMs' root) the kernel
-# skips inodes freed in the last 60 s (360 s while their inode table block
-# is dirty, hence the sync) when it allocates new ones (ialloc.c,
-# recently_deleted), so a build started right after removing ~10,000 files
-# spends seconds of system time scanning them. A CI runner starts from a
-# clean disk, not from one that just lost a store; all tools get the same
-# treatment.
+# Empties every tool's store before a cold scenario. With --no-loopfs on
+# ext4 without a journal (these VMs' root), the deletions are then left to
+# age: the kernel skips inodes freed in the last 60 s (360 s while their
+# inode table block is dirty, hence the sync) when it allocates new ones,
+# so a build started right after removing ~10,000 files spends seconds of
+# system time scanning them. A CI runner starts from a clean disk, not from
+# one that just lost a store; all tools get the same treatment.
 wipe_all_and_settle() {
   local t
   for t in "${tools[@]}"; do "${t}_wipe"; done
   sync
-  sleep 61
+  ((loopfs)) || sleep 61
 }
 
 run_rep() {

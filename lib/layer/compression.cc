@@ -53,23 +53,70 @@ class PassThroughSink : public base::Sink {
 // bounded: at most kGzipInFlight blocks wait in the pipeline.
 constexpr size_t kGzipBlock = 1 << 20;
 
-// Per thread: a libdeflate compressor for the level, and a raw inflate
-// stream that finds where the final block starts in its output.
+// Per thread: a libdeflate compressor for the level, a fast one that
+// probes for incompressible blocks, and a raw inflate stream that finds
+// where the final block starts in the compressor's output.
 struct Deflater {
   explicit Deflater(int level)
-      : compressor(libdeflate_alloc_compressor(level)) {
-    ok = compressor != nullptr && inflateInit2(&scan, -15) == Z_OK;
+      : compressor(libdeflate_alloc_compressor(level)),
+        probe(libdeflate_alloc_compressor(1)) {
+    ok = compressor != nullptr && probe != nullptr &&
+         inflateInit2(&scan, -15) == Z_OK;
   }
   ~Deflater() {
     if (compressor != nullptr) libdeflate_free_compressor(compressor);
+    if (probe != nullptr) libdeflate_free_compressor(probe);
     inflateEnd(&scan);
   }
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
   libdeflate_compressor* compressor;
+  libdeflate_compressor* probe;
   z_stream scan{};
+  std::vector<uint8_t> scratch;
   bool ok = false;
 };
+
+// Random-looking data (archives, wheels, model weights, media) does not
+// deflate, and libdeflate spends its full effort finding that out. A block
+// none of whose four 16 KiB samples level 1 can shrink by 2% is stored
+// as it is. The test reads only the input, so the bytes stay the same
+// for any number of workers.
+bool LooksIncompressible(Deflater& d, std::span<const uint8_t> in) {
+  constexpr size_t kSample = 16 << 10;
+  constexpr size_t kSamples = 4;
+  if (in.size() < kSample * kSamples) return false;
+  d.scratch.resize(kSample);
+  for (size_t i = 0; i < kSamples; ++i) {
+    size_t at = (in.size() - kSample) * i / (kSamples - 1);
+    // 0 when the output does not fit in 98% of the input.
+    if (libdeflate_deflate_compress(d.probe, in.data() + at, kSample,
+                                    d.scratch.data(),
+                                    kSample * 98 / 100) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// `in` as deflate stored blocks (RFC 1951 3.2.4), the last one final when
+// `final`. Starts and ends on a byte boundary, as every block here does.
+void StoredBlocks(std::span<const uint8_t> in, bool final,
+                  std::vector<uint8_t>& out) {
+  out.clear();
+  size_t pos = 0;
+  do {
+    size_t n = std::min<size_t>(in.size() - pos, 0xffff);
+    bool last = final && pos + n == in.size();
+    const uint8_t header[5] = {
+        static_cast<uint8_t>(last ? 1 : 0), static_cast<uint8_t>(n),
+        static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(~n),
+        static_cast<uint8_t>(~n >> 8)};
+    out.insert(out.end(), header, header + sizeof(header));
+    out.insert(out.end(), in.begin() + pos, in.begin() + pos + n);
+    pos += n;
+  } while (pos < in.size());
+}
 
 // Makes `data` (`size` bytes, one complete raw deflate stream) continuable:
 // clears the final-block bit and appends an empty non-final stored block.
@@ -280,6 +327,10 @@ class GzipSink : public base::Sink {
     job.crc = static_cast<uLong>(libdeflate_crc32(0, job.input.data(), n));
     job.ok = deflater.ok;
     if (!job.ok) return;
+    if (LooksIncompressible(deflater, job.input)) {
+      StoredBlocks(job.input, job.last, job.output);
+      return;
+    }
     // Room for the joint too: an empty stored block, 5 bytes at most.
     job.output.resize(
         libdeflate_deflate_compress_bound(deflater.compressor, n) + 5);

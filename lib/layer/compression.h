@@ -6,8 +6,9 @@
 //         field, MTIME 0, OS byte 255 ("unknown", as Go's compress/gzip
 //         writes it), XFL as zlib sets it from the level. The input is cut
 //         into 1 MiB blocks, each compressed independently by libdeflate
-//         and joined into one deflate stream by empty stored blocks (what
-//         a sync flush writes), so `workers` threads can share the work;
+//         (or stored, when samples show it will not shrink) and joined
+//         into one deflate stream by empty stored blocks (what a sync
+//         flush writes), so `workers` threads can share the work;
 //         the bytes depend on the input, the level and libdeflate's
 //         version only, never on the number of workers.
 //   zstd  One RFC 8878 frame with a content checksum (as klauspost/zstd,

@@ -169,6 +169,24 @@ TEST(CompressionTest, GzipJoinsEveryKindOfBlock) {
   }
 }
 
+// Random bytes are stored, not searched for matches: the output is the
+// input plus block headers; a block that is half text is still deflated.
+TEST(CompressionTest, GzipStoresIncompressibleBlocks) {
+  std::mt19937 rng(11);
+  std::string random(3 << 20, '\0');
+  for (char& c : random) c = static_cast<char>(rng());
+  std::string gz = Compress(random, Opts(Compression::kGzip, {}, 2));
+  // 10 + 8 bytes of gzip framing, 5 per stored block of up to 65535 bytes
+  // (17 per MiB), 5 for the empty final block after the last full MiB.
+  EXPECT_LE(gz.size(), random.size() + 18 + 5 * (3 * 17 + 1));
+  ExpectOneMember(gz, random);
+
+  std::string half = SampleData(1 << 19, 3) + random.substr(0, 1 << 19);
+  std::string hgz = Compress(half, Opts(Compression::kGzip, {}, 0));
+  EXPECT_LT(hgz.size(), half.size() * 3 / 4);
+  ExpectOneMember(hgz, half);
+}
+
 // Real text, not a synthetic mix: the repository's testdata (Dockerfiles,
 // AST dumps, license text), in a different file order each round, to 6 MiB.
 std::string RealText() {
