@@ -250,16 +250,10 @@ int RunPush(const std::vector<std::string>& args) {
   build::TransferDisplay display(stdout, ::isatty(1) != 0);
   build::RegistryProgress progress =
       quiet ? build::RegistryProgress() : display.Callback();
-  base::Result<image::Descriptor> distributable = build::DistributableImage(
-      **store, *local, *compression, [&](const std::string& line) {
-        if (progress) {
-          progress({build::TransferUpdate::kLine, "", "", 0, 0, line});
-        }
-      });
-  if (!distributable) return PrintFailure(distributable.error());
-  base::Status pushed = access.Push(*distributable, {*dest}, progress);
+  base::Result<image::Descriptor> pushed = build::PushCompressed(
+      **store, access, *local, {*dest}, *compression, progress);
   if (!pushed) return PrintFailure(pushed.error());
-  if (quiet) std::printf("%s\n", distributable->digest.ToString().c_str());
+  if (quiet) std::printf("%s\n", pushed->digest.ToString().c_str());
   return kExitOk;
 }
 

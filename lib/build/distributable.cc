@@ -85,7 +85,7 @@ Result<image::Descriptor> Compress(const store::Store& store,
 Result<image::Descriptor> DistributableManifest(
     const store::Store& store, const image::Descriptor& desc,
     const layer::CompressionOptions& options,
-    const CompressionProgress& progress) {
+    const CompressionProgress& progress, const LayerReady& layer_ready) {
   STRATA_ASSIGN_OR_RETURN(std::string json, store.ReadBlob(desc.digest));
   STRATA_ASSIGN_OR_RETURN(image::Manifest manifest,
                           image::ParseManifest(json));
@@ -94,6 +94,7 @@ Result<image::Descriptor> DistributableManifest(
     STRATA_ASSIGN_OR_RETURN(image::Descriptor compressed,
                             CompressedLayer(store, layer, options, progress));
     if (compressed.digest != layer.digest) {
+      if (layer_ready) layer_ready(compressed);
       layer = std::move(compressed);
       changed = true;
     }
@@ -168,9 +169,9 @@ Result<image::Descriptor> CompressedLayer(
 Result<image::Descriptor> DistributableImage(
     const store::Store& store, const image::Descriptor& root,
     const layer::CompressionOptions& options,
-    const CompressionProgress& progress) {
+    const CompressionProgress& progress, const LayerReady& layer_ready) {
   if (!IsIndex(root.media_type)) {
-    return DistributableManifest(store, root, options, progress);
+    return DistributableManifest(store, root, options, progress, layer_ready);
   }
   STRATA_ASSIGN_OR_RETURN(std::string json, store.ReadBlob(root.digest));
   STRATA_ASSIGN_OR_RETURN(image::Index index, image::ParseIndex(json));
@@ -179,7 +180,7 @@ Result<image::Descriptor> DistributableImage(
     if (IsIndex(child.media_type) || !store.HasBlob(child.digest)) continue;
     STRATA_ASSIGN_OR_RETURN(
         image::Descriptor out,
-        DistributableManifest(store, child, options, progress));
+        DistributableManifest(store, child, options, progress, layer_ready));
     if (out.digest != child.digest) {
       child = std::move(out);
       changed = true;

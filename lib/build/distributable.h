@@ -48,13 +48,17 @@ base::Result<image::Descriptor> CompressedLayer(
     const layer::CompressionOptions& options,
     const CompressionProgress& progress = {});
 
+/// Called with each compressed layer as soon as it is ready.
+using LayerReady = std::function<void(const image::Descriptor&)>;
+
 /// The image `root` (a manifest or an index in the store) with its plain
 /// layers compressed: a new manifest (and index) written to the store, or
 /// `root` itself when no layer is plain.
 base::Result<image::Descriptor> DistributableImage(
     const store::Store& store, const image::Descriptor& root,
     const layer::CompressionOptions& options,
-    const CompressionProgress& progress = {});
+    const CompressionProgress& progress = {},
+    const LayerReady& layer_ready = {});
 
 }  // namespace strata::build
 

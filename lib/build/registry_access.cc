@@ -5,11 +5,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <thread>
 
 #include "base/go_units.h"
 #include "base/parallel.h"
 #include "base/str.h"
+#include "build/distributable.h"
 #include "image/layout.h"
 #include "image/local_images.h"
 
@@ -367,6 +371,20 @@ Status RegistryAccess::PushBlob(registry::Client& client,
   return base::OkStatus();
 }
 
+Status RegistryAccess::PushBlob(const image::Reference& dest,
+                                const image::Descriptor& blob,
+                                const RegistryProgress& progress) {
+  STRATA_ASSIGN_OR_RETURN(registry::Client * client,
+                          ClientFor(dest.domain, /*push=*/true));
+  Status pushed = PushBlob(*client, dest.path, blob, progress);
+  if (!pushed) {
+    return std::move(pushed).error().WithContext("push " + dest.ToString());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  sent_.insert(dest.domain + "/" + dest.path + "@" + blob.digest.ToString());
+  return base::OkStatus();
+}
+
 Status RegistryAccess::Push(const image::Descriptor& root,
                             const std::vector<image::Reference>& to,
                             const RegistryProgress& progress) {
@@ -395,7 +413,14 @@ Status RegistryAccess::Push(const image::Descriptor& root,
     STRATA_ASSIGN_OR_RETURN(registry::Client * client,
                             ClientFor(dest.domain, /*push=*/true));
     // Blobs on both cores' worth of connections, the manifests after.
+    std::string sent_prefix = dest.domain + "/" + dest.path + "@";
     Status pushed = base::ParallelFor(blobs.size(), 2, [&](size_t i) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (sent_.count(sent_prefix + blobs[i].digest.ToString())) {
+          return base::OkStatus();
+        }
+      }
       return PushBlob(*client, dest.path, blobs[i], progress);
     });
     if (!pushed) {
@@ -413,6 +438,58 @@ Status RegistryAccess::Push(const image::Descriptor& root,
                                 root.digest.ToString(), " size: ", root.size));
   }
   return base::OkStatus();
+}
+
+Result<image::Descriptor> PushCompressed(
+    const store::Store& store, RegistryAccess& registries,
+    const image::Descriptor& root, const std::vector<image::Reference>& to,
+    const layer::CompressionOptions& compression,
+    const RegistryProgress& progress) {
+  // The compressing thread (this one) hands each layer to a sender.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<image::Descriptor> ready;
+  bool compressed_all = false;
+  Status sent = base::OkStatus();
+  std::thread sender([&] {
+    while (true) {
+      image::Descriptor blob;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return compressed_all || !ready.empty(); });
+        if (ready.empty()) return;
+        blob = std::move(ready.front());
+        ready.pop_front();
+      }
+      for (const image::Reference& dest : to) {
+        Status s = registries.PushBlob(dest, blob, progress);
+        if (!s) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (sent) sent = std::move(s);
+        }
+      }
+    }
+  });
+  Result<image::Descriptor> out = DistributableImage(
+      store, root, compression,
+      [&](const std::string& text) {
+        if (progress) progress({TransferUpdate::kLine, "", "", 0, 0, text});
+      },
+      [&](const image::Descriptor& layer) {
+        std::lock_guard<std::mutex> lock(mu);
+        ready.push_back(layer);
+        cv.notify_one();
+      });
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    compressed_all = true;
+  }
+  cv.notify_one();
+  sender.join();
+  if (!out) return std::move(out).error();
+  if (!sent) return std::move(sent).error();
+  STRATA_TRY(registries.Push(*out, to, progress));
+  return *out;
 }
 
 }  // namespace strata::build

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "image/oci.h"
 #include "image/platform.h"
 #include "image/reference.h"
+#include "layer/compression.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
 #include "registry/hosts.h"
@@ -84,9 +86,17 @@ class RegistryAccess {
                            const RegistryProgress& progress = {});
 
   /// Pushes the image `root` (in the store) as every reference in `to`.
+  /// Blobs this RegistryAccess has sent to a destination already (PushBlob)
+  /// are skipped without asking.
   base::Status Push(const image::Descriptor& root,
                     const std::vector<image::Reference>& to,
                     const RegistryProgress& progress = {});
+
+  /// Sends one blob of an image to `dest`'s repository ahead of Push: for
+  /// blobs made while others upload.
+  base::Status PushBlob(const image::Reference& dest,
+                        const image::Descriptor& blob,
+                        const RegistryProgress& progress = {});
 
   /// What `strata inspect` shows of an image in a registry, read without
   /// storing anything.
@@ -136,7 +146,18 @@ class RegistryAccess {
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<registry::Client>> clients_;
   std::map<base::Digest, std::shared_ptr<std::mutex>> fetching_;
+  std::set<std::string> sent_;  // "host/repository@digest", sent by PushBlob
 };
+
+/// Pushes the image `root` as every reference in `to` with its plain
+/// layers compressed as `compression` says (build/distributable.h), each
+/// compressed layer uploading while the next one compresses. Returns the
+/// root as pushed.
+base::Result<image::Descriptor> PushCompressed(
+    const store::Store& store, RegistryAccess& registries,
+    const image::Descriptor& root, const std::vector<image::Reference>& to,
+    const layer::CompressionOptions& compression,
+    const RegistryProgress& progress = {});
 
 }  // namespace strata::build
 

@@ -111,17 +111,16 @@ Result<BuildSummary> BuildAndExport(const BuildOptions& options,
   }
   image::Descriptor manifest = img.manifest;
   if (!push.empty()) {
-    auto line = [&](const std::string& text) { progress.Status(id, text); };
-    Result<image::Descriptor> distributable =
-        DistributableImage(*store, img.manifest, compression, line);
-    base::Status pushed =
-        distributable ? registries.Push(*distributable, push, LinesOnly(line))
-                      : base::Status(std::move(distributable).error());
+    Result<image::Descriptor> pushed = PushCompressed(
+        *store, registries, img.manifest, push, compression,
+        LinesOnly([&](const std::string& line) {
+          progress.Status(id, line);
+        }));
     if (!pushed) {
       progress.Error(id, pushed.error().message());
       return std::move(pushed).error();
     }
-    manifest = *distributable;
+    manifest = *pushed;
   }
   progress.Done(id);
 
