@@ -1,8 +1,10 @@
 #include "build/distributable.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
@@ -89,8 +91,16 @@ Result<image::Descriptor> DistributableManifest(
   STRATA_ASSIGN_OR_RETURN(std::string json, store.ReadBlob(desc.digest));
   STRATA_ASSIGN_OR_RETURN(image::Manifest manifest,
                           image::ParseManifest(json));
+  // Largest first: a push sends each layer while the next compresses, so
+  // the upload nothing overlaps is then the smallest one's.
+  std::vector<size_t> order(manifest.layers.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return manifest.layers[a].size > manifest.layers[b].size;
+  });
   bool changed = false;
-  for (image::Descriptor& layer : manifest.layers) {
+  for (size_t i : order) {
+    image::Descriptor& layer = manifest.layers[i];
     STRATA_ASSIGN_OR_RETURN(image::Descriptor compressed,
                             CompressedLayer(store, layer, options, progress));
     if (compressed.digest != layer.digest) {

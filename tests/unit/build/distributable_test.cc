@@ -156,6 +156,28 @@ TEST_F(DistributableTest, ManifestGetsCompressedLayersAndKeepsTheRest) {
   EXPECT_EQ(*DistributableImage(*store_, *out, gzip), *out);
 }
 
+// Each compressed layer is announced as soon as it is made, largest first
+// (a push sends it while the rest compress); the manifest keeps its order.
+TEST_F(DistributableTest, LayersAreReadyLargestFirst) {
+  image::Descriptor small = PutLayer(PlainBytes(6).substr(0, 50000));
+  image::Descriptor large = PutLayer(PlainBytes(7));
+  image::Descriptor base = PutLayer("base", image::media::kOciLayerGzip);
+  image::Descriptor root = PutManifest({small, base, large});
+  std::vector<Digest> ready;
+  auto out = DistributableImage(
+      *store_, root, *LayerCompression("gzip"), {},
+      [&](const image::Descriptor& d) { ready.push_back(d.digest); });
+  ASSERT_TRUE(out) << out.error().message();
+  image::Manifest after = ReadManifest(*out);
+  ASSERT_EQ(after.layers.size(), 3u);
+  EXPECT_EQ(after.layers[1], base);
+  ASSERT_EQ(ready.size(), 2u);  // the compressed base is not announced
+  EXPECT_EQ(ready[0], after.layers[2].digest);
+  EXPECT_EQ(ready[1], after.layers[0].digest);
+  EXPECT_EQ(Decompressed(*store_, after.layers[0].digest),
+            PlainBytes(6).substr(0, 50000));
+}
+
 TEST_F(DistributableTest, IndexGetsNewChildren) {
   image::Descriptor plain_child = PutManifest({PutLayer(PlainBytes(5))});
   image::Descriptor done_child =
