@@ -82,6 +82,15 @@ Result<image::Descriptor> Compress(const store::Store& store,
   return blob;
 }
 
+// `desc` (its media type, platform, annotations) for `json`, now stored.
+Result<image::Descriptor> Rewritten(const store::Store& store,
+                                    image::Descriptor desc,
+                                    const std::string& json) {
+  STRATA_ASSIGN_OR_RETURN(desc.digest, store.PutBlob(json));
+  desc.size = static_cast<int64_t>(json.size());
+  return desc;
+}
+
 // The manifest `desc` names with its plain layers compressed; `desc` when
 // none is plain.
 Result<image::Descriptor> DistributableManifest(
@@ -110,13 +119,9 @@ Result<image::Descriptor> DistributableManifest(
     }
   }
   if (!changed) return desc;
-  std::string out_json = image::ToJson(manifest);
-  STRATA_ASSIGN_OR_RETURN(base::Digest digest, store.PutBlob(out_json));
   image::Descriptor out = desc;
   out.media_type = manifest.media_type;
-  out.digest = std::move(digest);
-  out.size = static_cast<int64_t>(out_json.size());
-  return out;
+  return Rewritten(store, out, image::ToJson(manifest));
 }
 
 }  // namespace
@@ -197,12 +202,7 @@ Result<image::Descriptor> DistributableImage(
     }
   }
   if (!changed) return root;
-  std::string out_json = image::ToJson(index);
-  STRATA_ASSIGN_OR_RETURN(base::Digest digest, store.PutBlob(out_json));
-  image::Descriptor out = root;
-  out.digest = std::move(digest);
-  out.size = static_cast<int64_t>(out_json.size());
-  return out;
+  return Rewritten(store, root, image::ToJson(index));
 }
 
 }  // namespace strata::build

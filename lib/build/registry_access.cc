@@ -472,9 +472,7 @@ Result<image::Descriptor> PushCompressed(
   });
   Result<image::Descriptor> out = DistributableImage(
       store, root, compression,
-      [&](const std::string& text) {
-        if (progress) progress({TransferUpdate::kLine, "", "", 0, 0, text});
-      },
+      [&](const std::string& text) { Line(progress, text); },
       [&](const image::Descriptor& layer) {
         std::lock_guard<std::mutex> lock(mu);
         ready.push_back(layer);

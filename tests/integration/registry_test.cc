@@ -70,6 +70,19 @@ class RegistryTest : public BuildTest {
     return base::Digest::Of(r.out).ToString();
   }
 
+  /// A plain registry holding busybox, and a Dockerfile on it that adds
+  /// a RUN layer and a COPY of hello.txt. Returns the registry's host.
+  std::string StartWithBusyboxApp() {
+    StartRegistry(RegistryServer::kPlain);
+    SeedBusybox("busybox");
+    std::string reg = registry_->host();
+    Write("Dockerfile",
+          "FROM " + reg + "/busybox:latest\n"
+          "RUN echo built > /built\n"
+          "COPY hello.txt /hello.txt\n");
+    return reg;
+  }
+
   std::string ManifestDigestOf(const std::string& metadata_file) {
     nlohmann::json j = nlohmann::json::parse(*base::ReadFile(metadata_file));
     return j.value("containerimage.digest", "");
@@ -81,13 +94,7 @@ class RegistryTest : public BuildTest {
 // strata build --push, then skopeo reads the same manifest and copies the
 // image out; skopeo pushes an image in and strata builds FROM it.
 TEST_F(RegistryTest, PushAndPullRoundTripWithSkopeo) {
-  StartRegistry(RegistryServer::kPlain);
-  SeedBusybox("busybox");
-  std::string reg = registry_->host();
-  Write("Dockerfile",
-        "FROM " + reg + "/busybox:latest\n"
-        "RUN echo built > /built\n"
-        "COPY hello.txt /hello.txt\n");
+  std::string reg = StartWithBusyboxApp();
   Write("hello.txt", "hello\n");
   CommandResult r = MustBuild({"-t", reg + "/app:v1", "-t", reg + "/app:v2",
                                "--push", "--metadata-file",
@@ -134,13 +141,7 @@ TEST_F(RegistryTest, PushAndPullRoundTripWithSkopeo) {
 // A build stores its new layers as plain tars; a push compresses them,
 // once per format, and the registry gets compressed layers that read back.
 TEST_F(RegistryTest, PushCompressesBuiltLayersOncePerFormat) {
-  StartRegistry(RegistryServer::kPlain);
-  SeedBusybox("busybox");
-  std::string reg = registry_->host();
-  Write("Dockerfile",
-        "FROM " + reg + "/busybox:latest\n"
-        "RUN echo built > /built\n"
-        "COPY hello.txt /hello.txt\n");
+  std::string reg = StartWithBusyboxApp();
   Write("hello.txt", std::string(100000, 'h'));
   MustBuild({"-t", "app:v1", "--metadata-file", path("meta.json")});
   nlohmann::json meta =
